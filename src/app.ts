@@ -1,0 +1,99 @@
+/**
+ * buildApp: the whole web application as a Fastify instance, from a config and (optionally) the parts
+ * a test wants to supply itself. It registers infrastructure first, then modules; it never listens and
+ * never reads the environment (src/server.ts and src/cli.ts do that).
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Kysely } from 'kysely';
+import type { Config } from './config.js';
+import { openDatabase, type DatabaseHandle } from './db/connect.js';
+import type { Database } from './db/database.js';
+import assets from './infra/assets.js';
+import errors from './infra/errors.js';
+import health from './infra/health.js';
+import { Jobs } from './infra/jobs/jobs.js';
+import { loggerOptions } from './infra/logging.js';
+import { registerEmailJobs } from './infra/mailer/email.jobs.js';
+import { createMailer, type Mailer } from './infra/mailer/mailer.js';
+import security from './infra/security.js';
+import session from './infra/session.js';
+import views from './infra/views.js';
+import devMailboxModule from './modules/dev-mailbox/index.js';
+import homeModule from './modules/home/index.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    db: Kysely<Database>;
+    database: DatabaseHandle;
+    jobs: Jobs;
+    mailer: Mailer;
+  }
+}
+
+export interface AppParts {
+  /** An open database; when given, the caller closes it. Otherwise opened from config and closed with the app. */
+  database?: DatabaseHandle;
+  mailer?: Mailer;
+  /** Fastify logger options; default from config (no pretty printing: that is the CLI's choice). */
+  logger?: FastifyServerOptions['logger'];
+  /** Override job settings (tests shorten retry delays). */
+  jobSettings?: Partial<Jobs['settings']>;
+}
+
+export function databaseTarget(config: Config) {
+  return config.DATABASE_URL
+    ? ({ engine: 'postgres', url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE } as const)
+    : ({ engine: 'pglite', dataDir: `${config.dataDir}/pglite` } as const);
+}
+
+export async function buildApp(config: Config, parts: AppParts = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: parts.logger ?? loggerOptions(config, { pretty: false }),
+    trustProxy: config.CIVICDESK_TRUST_PROXY,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: 'all', coerceTypes: 'array', allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const database = parts.database ?? (await openDatabase(databaseTarget(config)));
+  const mailer =
+    parts.mailer ??
+    createMailer({ smtpUrl: config.SMTP_URL, from: config.CIVICDESK_MAIL_FROM, dataDir: config.dataDir });
+  const jobs = new Jobs(database.db, {
+    maxAttempts: config.CIVICDESK_JOB_MAX_ATTEMPTS,
+    leaseSeconds: config.CIVICDESK_JOB_LEASE_SECONDS,
+    concurrency: config.CIVICDESK_WORKER_CONCURRENCY,
+    pollMs: config.CIVICDESK_WORKER_POLL_MS,
+    ...parts.jobSettings,
+  });
+  registerEmailJobs(jobs, mailer);
+
+  app.decorate('config', config);
+  app.decorate('database', database);
+  app.decorate('db', database.db);
+  app.decorate('jobs', jobs);
+  app.decorate('mailer', mailer);
+  app.addHook('onClose', async () => {
+    if (!parts.mailer) await mailer.close();
+    if (!parts.database) await database.close();
+  });
+
+  // Infrastructure, in dependency order.
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(session, { config, db: database.db });
+  await app.register(security, { config });
+  await app.register(views, { config });
+  await app.register(errors, { config });
+  await app.register(assets, { config });
+  await app.register(health, { db: database.db });
+
+  // Modules.
+  await app.register(homeModule);
+  if (!config.isProduction) await app.register(devMailboxModule);
+
+  return app;
+}

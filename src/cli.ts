@@ -1,0 +1,233 @@
+/**
+ * The `civicdesk` command: serve, worker, migrate, seed. The only entry point (with src/server.ts) that
+ * reads the environment and talks to the terminal.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, databaseTarget } from './app.js';
+import { startBackground, type Background } from './background.js';
+import { ConfigError, describeSettings, loadConfig, type Config } from './config.js';
+import { DataDirLockedError } from './db/data-dir-lock.js';
+import { openDatabase, type DatabaseHandle } from './db/connect.js';
+import { migrateToLatest } from './db/migrate.js';
+import { seedDemoCouncil, type DemoCredential } from './demo/seed.js';
+import { loggerOptions } from './infra/logging.js';
+
+interface Command {
+  summary: string;
+  usage: string;
+  details: string;
+  run(args: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    summary: 'Migrate the database and start the web server (and, by default, a background worker).',
+    usage: 'civicdesk serve',
+    details: `Applies pending migrations, seeds the fictional demo council into an empty database (outside
+production, unless CIVICDESK_DEMO_SEED=false), then listens on HOST:PORT. Runs the background worker in
+the same process unless CIVICDESK_RUN_WORKER=false. Stops gracefully on SIGINT or SIGTERM.`,
+    run: serve,
+  },
+  worker: {
+    summary: 'Run a background worker only (PostgreSQL; start as many as you need).',
+    usage: 'civicdesk worker',
+    details: `Delivers outbox jobs (emails, integration pushes) with retries. Any number of worker processes
+may run against one PostgreSQL database. With the embedded PGlite database the worker runs inside
+"civicdesk serve" instead: PGlite allows only one process.`,
+    run: worker,
+  },
+  migrate: {
+    summary: 'Apply pending database migrations and exit.',
+    usage: 'civicdesk migrate',
+    details:
+      'Safe to run while other processes serve: migrations take a lock so only one runner applies them.',
+    run: migrate,
+  },
+  seed: {
+    summary: 'Load the fictional demo council into an empty database and print staff sign-ins.',
+    usage: 'civicdesk seed',
+    details: 'Does nothing if the database already has a council. Refused in production.',
+    run: seed,
+  },
+};
+
+function printHelp(): void {
+  console.log(`Usage: civicdesk <command> [--help]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .join('\n')}
+
+Settings come from environment variables:
+${describeSettings()
+  .map((s) => `  ${s.key}${s.default !== undefined ? ` (default: ${String(s.default)})` : ''}`)
+  .join('\n')}
+See README.md and .env.example for what each one does.`);
+}
+
+async function openConfiguredDatabase(config: Config): Promise<DatabaseHandle> {
+  return openDatabase(databaseTarget(config));
+}
+
+function printCredentials(config: Config, credentials: DemoCredential[]): void {
+  const lines = credentials.map((c) => `  ${c.role.padEnd(10)} ${c.email.padEnd(26)} ${c.password}`);
+  const text = `Demo council seeded (fictional). Staff sign-ins, generated for this installation:\n${lines.join('\n')}\n`;
+  console.log(`\n${text}`);
+  // Kept beside the data too, so they can be found again after the console scrolls away.
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const file = path.join(config.dataDir, 'demo-credentials.txt');
+  fs.writeFileSync(file, text, { mode: 0o600 });
+  console.log(`  (also written to ${file})\n`);
+}
+
+async function prepareDatabase(config: Config): Promise<DatabaseHandle> {
+  const database = await openConfiguredDatabase(config);
+  try {
+    await migrateToLatest(database.db);
+    if (!config.isProduction && config.CIVICDESK_DEMO_SEED) {
+      const credentials = await seedDemoCouncil(database.db);
+      if (credentials) printCredentials(config, credentials);
+    }
+    return database;
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+function onShutdownSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+async function serve(): Promise<number> {
+  const config = loadConfig(process.env);
+  const database = await prepareDatabase(config);
+  let app: FastifyInstance | undefined;
+  let background: Background | undefined;
+  try {
+    app = await buildApp(config, {
+      database,
+      logger: loggerOptions(config, { pretty: Boolean(process.stdout.isTTY) }),
+    });
+    await app.listen({ port: config.PORT, host: config.HOST });
+    if (config.CIVICDESK_RUN_WORKER) background = await startBackground(app);
+  } catch (error) {
+    await app?.close();
+    await database.close();
+    throw error;
+  }
+  const engine = database.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}/pglite` : 'PostgreSQL';
+  console.log(`\nCivicdesk is running at ${config.baseUrl} (database: ${engine}). Press Ctrl+C to stop.\n`);
+  onShutdownSignal(async () => {
+    await background?.stop();
+    await app.close();
+    await database.close();
+  });
+  return new Promise<number>(() => {}); // runs until a signal
+}
+
+async function worker(): Promise<number> {
+  const config = loadConfig(process.env);
+  if (!config.DATABASE_URL) {
+    console.error(
+      'civicdesk worker needs PostgreSQL (DATABASE_URL). With the embedded PGlite database, the worker runs inside "civicdesk serve".',
+    );
+    return 2;
+  }
+  const database = await openConfiguredDatabase(config);
+  const app = await buildApp(config, {
+    database,
+    logger: loggerOptions(config, { pretty: Boolean(process.stdout.isTTY) }),
+  });
+  await app.ready();
+  const background = await startBackground(app);
+  console.log('Civicdesk worker running. Press Ctrl+C to stop.');
+  onShutdownSignal(async () => {
+    await background.stop();
+    await app.close();
+    await database.close();
+  });
+  return new Promise<number>(() => {});
+}
+
+async function migrate(): Promise<number> {
+  const config = loadConfig(process.env);
+  const database = await openConfiguredDatabase(config);
+  try {
+    const results = await migrateToLatest(database.db);
+    if (results.length === 0) console.log('The database is up to date.');
+    for (const result of results) console.log(`applied ${result.migrationName}`);
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+async function seed(): Promise<number> {
+  const config = loadConfig(process.env);
+  if (config.isProduction) {
+    console.error('civicdesk seed loads fictional demo data and is refused in production.');
+    return 2;
+  }
+  const database = await openConfiguredDatabase(config);
+  try {
+    await migrateToLatest(database.db);
+    const credentials = await seedDemoCouncil(database.db);
+    if (credentials) printCredentials(config, credentials);
+    else console.log('The database already has a council; nothing was changed.');
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    printHelp();
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`Unknown command "${name}".\n`);
+    printHelp();
+    return 2;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: { help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(`Usage: ${command.usage}\n\n${command.summary}\n\n${command.details}`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof DataDirLockedError) {
+      console.error(`civicdesk ${name}: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

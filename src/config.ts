@@ -1,0 +1,226 @@
+/**
+ * All of Civicdesk's settings, in one TypeBox schema. Every key has a description (the README's
+ * configuration table and `.env.example` are checked against this schema by a test), a default where a
+ * safe one exists, and a validator. `loadConfig` fails fast with every problem listed at once.
+ *
+ * This is the only module that knows settings come from environment variables; everything else is
+ * handed a typed `Config`.
+ */
+import path from 'node:path';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const PositiveInt = Type.Integer({ minimum: 1 });
+
+export const ConfigSchema = Type.Object(
+  {
+    CIVICDESK_ENV: Type.Union(
+      [Type.Literal('development'), Type.Literal('test'), Type.Literal('production')],
+      {
+        default: 'development',
+        description:
+          'development (default): demo seed, dev mailbox page, pretty logs. production: secrets required, no demo data, no dev pages. test: used by the test suite.',
+      },
+    ),
+    PORT: Type.Integer({ ...Port, default: 3000, description: 'TCP port the web server listens on.' }),
+    HOST: Type.String({
+      default: '127.0.0.1',
+      minLength: 1,
+      description: 'Interface the web server binds to. Use 0.0.0.0 inside a container or behind a proxy.',
+    }),
+    DATABASE_URL: Type.Optional(
+      Type.String({
+        pattern: '^postgres(ql)?://',
+        description:
+          'PostgreSQL connection string (postgres://user:pass@host:5432/db). Unset: the embedded PGlite database in CIVICDESK_DATA_DIR/pglite (one process, evaluation only).',
+      }),
+    ),
+    DATABASE_POOL_SIZE: Type.Integer({
+      ...PositiveInt,
+      default: 10,
+      description: 'Maximum PostgreSQL connections per process (ignored for PGlite).',
+    }),
+    CIVICDESK_DATA_DIR: Type.String({
+      default: './data',
+      minLength: 1,
+      description: 'Folder for local data: the PGlite database, the file mailbox (mail/), uploads.',
+    }),
+    SMTP_URL: Type.Optional(
+      Type.String({
+        pattern: '^smtps?://',
+        description:
+          'SMTP server for outgoing email (smtp://user:pass@host:587, smtps://host:465). Unset: emails are written as .eml files to CIVICDESK_DATA_DIR/mail (not allowed in production).',
+      }),
+    ),
+    CIVICDESK_MAIL_FROM: Type.String({
+      default: 'Civicdesk <no-reply@civicdesk.invalid>',
+      minLength: 3,
+      description: 'From address of every email Civicdesk sends.',
+    }),
+    CIVICDESK_BASE_URL: Type.Optional(
+      Type.String({
+        pattern: '^https?://',
+        description:
+          'Public address of this site, used in links inside emails (https://report.example.gov.uk). Default: http://localhost:PORT. Required in production.',
+      }),
+    ),
+    CIVICDESK_COUNCIL_NAME: Type.String({
+      default: 'Ashdown Borough Council (fictional demo)',
+      minLength: 1,
+      maxLength: 120,
+      description: 'Name shown in the header, page titles and emails.',
+    }),
+    CIVICDESK_SESSION_SECRET: Type.Optional(
+      Type.String({
+        minLength: 32,
+        description:
+          'At least 32 random characters; keys the signatures on session and CSRF cookies. Required in production; a fixed development value is used otherwise.',
+      }),
+    ),
+    CIVICDESK_SESSION_TTL_HOURS: Type.Integer({
+      ...PositiveInt,
+      default: 12,
+      description: 'How long an idle session lives before it expires.',
+    }),
+    CIVICDESK_TRUST_PROXY: Type.Boolean({
+      default: false,
+      description: 'Set to true behind a reverse proxy so client addresses come from X-Forwarded-For.',
+    }),
+    CIVICDESK_LOG_LEVEL: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+      { default: 'info', description: 'Log level (pino): fatal, error, warn, info, debug, trace or silent.' },
+    ),
+    CIVICDESK_RUN_WORKER: Type.Boolean({
+      default: true,
+      description:
+        'Run the background worker inside `civicdesk serve`. Set to false when running `civicdesk worker` processes separately.',
+    }),
+    CIVICDESK_WORKER_CONCURRENCY: Type.Integer({
+      ...PositiveInt,
+      maximum: 100,
+      default: 4,
+      description: 'Jobs one worker process runs at the same time.',
+    }),
+    CIVICDESK_WORKER_POLL_MS: Type.Integer({
+      minimum: 50,
+      default: 1000,
+      description: 'How often an idle worker looks for due jobs, in milliseconds.',
+    }),
+    CIVICDESK_JOB_MAX_ATTEMPTS: Type.Integer({
+      ...PositiveInt,
+      maximum: 50,
+      default: 8,
+      description: 'Attempts before a failing job is dead-lettered (kept with its last error).',
+    }),
+    CIVICDESK_JOB_LEASE_SECONDS: Type.Integer({
+      minimum: 5,
+      default: 120,
+      description:
+        'How long a claimed job is reserved for its worker; a job whose worker died is retried after this.',
+    }),
+    CIVICDESK_DEMO_SEED: Type.Boolean({
+      default: true,
+      description:
+        'Seed the fictional demo council into an empty database when serving (never in production).',
+    }),
+    CIVICDESK_VACUUM_INTERVAL_MINUTES: Type.Integer({
+      minimum: 0,
+      default: 60,
+      description: 'PGlite only (it has no autovacuum): run VACUUM (ANALYZE) this often; 0 turns it off.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type RawConfig = Static<typeof ConfigSchema>;
+
+export interface Config extends RawConfig {
+  /** Absolute data folder. */
+  dataDir: string;
+  /** Public base URL without a trailing slash. */
+  baseUrl: string;
+  sessionSecret: string;
+  isProduction: boolean;
+  /** Which database engine the settings select. */
+  databaseEngine: 'pglite' | 'postgres';
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const KEYS = Object.keys(ConfigSchema.properties) as (keyof RawConfig)[];
+const DEV_SESSION_SECRET = 'civicdesk-development-only-secret-not-for-production';
+
+/** Turns environment strings into the schema's types: "3000" → 3000, "true" → true. */
+function coerce(key: keyof RawConfig, value: string): unknown {
+  const schema = ConfigSchema.properties[key] as { type?: string };
+  if (schema.type === 'integer' || schema.type === 'number') {
+    return /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+  }
+  if (schema.type === 'boolean') {
+    const v = value.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(v)) return true;
+    if (['false', '0', 'no', 'off'].includes(v)) return false;
+    return value;
+  }
+  return value;
+}
+
+/**
+ * Reads settings from an environment-like record. Unknown `CIVICDESK_*` keys are an error (a typo in a
+ * setting must not be silently ignored); other variables are none of our business.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const problems: string[] = [];
+  const raw: Record<string, unknown> = {};
+  for (const key of KEYS) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = coerce(key, value);
+  }
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('CIVICDESK_') && !(KEYS as string[]).includes(key)) {
+      problems.push(`${key} is not a Civicdesk setting (see .env.example for the list)`);
+    }
+  }
+
+  const withDefaults = Value.Default(ConfigSchema, raw) as Record<string, unknown>;
+  for (const error of Value.Errors(ConfigSchema, withDefaults)) {
+    const key = error.instancePath.replace(/^\//, '') || String(error.params ?? '');
+    const description = (ConfigSchema.properties as Record<string, { description?: string }>)[key]
+      ?.description;
+    problems.push(`${key}: ${error.message}${description ? ` (${description})` : ''}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const config = withDefaults as RawConfig;
+  const isProduction = config.CIVICDESK_ENV === 'production';
+  if (isProduction) {
+    if (!config.CIVICDESK_SESSION_SECRET) problems.push('CIVICDESK_SESSION_SECRET is required in production');
+    if (!config.CIVICDESK_BASE_URL) problems.push('CIVICDESK_BASE_URL is required in production');
+    if (!config.SMTP_URL)
+      problems.push('SMTP_URL is required in production (the file mailbox sends nothing)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    ...config,
+    dataDir: path.resolve(config.CIVICDESK_DATA_DIR),
+    baseUrl: (config.CIVICDESK_BASE_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, ''),
+    sessionSecret: config.CIVICDESK_SESSION_SECRET ?? DEV_SESSION_SECRET,
+    isProduction,
+    databaseEngine: config.DATABASE_URL ? 'postgres' : 'pglite',
+  };
+}
+
+/** Every setting with its description and default, for `.env.example`, the README and `--help`. */
+export function describeSettings(): { key: string; description: string; default?: unknown }[] {
+  return KEYS.map((key) => {
+    const schema = ConfigSchema.properties[key] as { description?: string; default?: unknown };
+    return { key, description: schema.description ?? '', default: schema.default };
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * Opens the database the settings select: PostgreSQL when DATABASE_URL is set, otherwise PGlite in the
+ * data folder (or in memory, for tests). Both are driven through Kysely with the same PostgreSQL
+ * dialect, so every query and migration runs unchanged on either.
+ */
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import type { Database } from './database.js';
+import { PGliteDialect } from './pglite-dialect.js';
+
+export type DatabaseEngine = 'pglite' | 'postgres';
+
+export type DatabaseTarget =
+  | { engine: 'postgres'; url: string; poolSize?: number; applicationName?: string }
+  /** `dataDir` undefined: an in-memory database that vanishes on close (tests). */
+  | { engine: 'pglite'; dataDir?: string };
+
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  readonly engine: DatabaseEngine;
+  /** PGlite has no autovacuum: the app calls this on a timer. A no-op on PostgreSQL. */
+  maintain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * bigint columns (ids, counts) come back from node-postgres as strings, from PGlite as numbers. Our
+ * bigints stay far below 2^53, so both are read as numbers; types are per pool, not global.
+ */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === pg.types.builtins.INT8) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
+  if (target.engine === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: target.url,
+      max: target.poolSize ?? 10,
+      application_name: target.applicationName ?? 'civicdesk',
+      types: pgTypes,
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      engine: 'postgres',
+      maintain: async () => {},
+      close: () => db.destroy(),
+    };
+  }
+
+  let lock: DataDirLock | undefined;
+  let pglite: PGlite;
+  if (target.dataDir) {
+    const dir = path.resolve(target.dataDir);
+    lock = lockDataDir(dir);
+    try {
+      // PGlite has no checkpointer tuning of its own: cap the WAL so the folder does not grow without bound.
+      pglite = new PGlite(path.join(dir, 'pgdata'), {
+        postgresqlconf: ['max_wal_size = 64MB', 'min_wal_size = 32MB'],
+      });
+      await pglite.waitReady;
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  } else {
+    pglite = new PGlite();
+    await pglite.waitReady;
+  }
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    engine: 'pglite',
+    maintain: async () => {
+      await sql`vacuum (analyze)`.execute(db);
+    },
+    close: async () => {
+      await db.destroy();
+      lock?.release();
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Table types for Kysely: the shape of each row as the database holds it. Repositories map these to the
+ * domain types their modules expose; nothing outside a repository should need these.
+ */
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string | T, string | T>;
+
+export interface BodyTable {
+  id: Generated<string>;
+  code: string;
+  name: string;
+  kind: 'county' | 'district' | 'unitary' | 'metropolitan_borough' | 'london_borough' | 'parish' | 'other';
+  email: string | null;
+  phone: string | null;
+  website: string | null;
+  delivery_method: Generated<'civicdesk' | 'email' | 'open311' | 'webhook'>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface TeamTable {
+  id: Generated<string>;
+  body_id: string;
+  code: string;
+  name: string;
+  email: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface AreaTable {
+  id: Generated<string>;
+  kind: 'council' | 'ward' | 'parish' | 'locality' | 'custom';
+  code: string;
+  name: string;
+  body_id: string | null;
+  geometry: Json<unknown>;
+  min_lon: number;
+  min_lat: number;
+  max_lon: number;
+  max_lat: number;
+  valid_from: ColumnType<Date, string | undefined, string>;
+  valid_to: ColumnType<Date | null, string | null | undefined, string | null>;
+  created_at: Generated<Date>;
+}
+
+export interface ServiceTable {
+  id: Generated<string>;
+  code: string;
+  name: string;
+  group_name: Generated<string>;
+  description: Generated<string>;
+  keywords: ColumnType<string[], string[] | undefined, string[]>;
+  is_public: Generated<boolean>;
+  active: Generated<boolean>;
+  definition: Json<Record<string, unknown>>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ServiceBodyTable {
+  service_id: string;
+  body_id: string;
+}
+
+export type StaffRole = 'agent' | 'officer' | 'team_lead' | 'admin';
+
+export interface StaffUserTable {
+  id: Generated<string>;
+  email: string;
+  name: string;
+  password_hash: string | null;
+  role: StaffRole;
+  body_id: string;
+  team_id: string | null;
+  totp_secret: string | null;
+  disabled_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface SessionTable {
+  id_hash: string;
+  csrf_token: string;
+  staff_user_id: string | null;
+  data: Json<Record<string, unknown>>;
+  created_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
+export type JobStatus = 'pending' | 'running' | 'done' | 'dead';
+
+export interface OutboxJobTable {
+  id: ColumnType<number, never, never>;
+  kind: string;
+  payload: Json<Record<string, unknown>>;
+  status: Generated<JobStatus>;
+  attempts: Generated<number>;
+  max_attempts: number;
+  run_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  locked_by: string | null;
+  locked_until: Date | null;
+  last_error: string | null;
+  dedupe_key: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  finished_at: Date | null;
+}
+
+export interface WorkerHeartbeatTable {
+  worker_id: string;
+  host: string;
+  pid: number;
+  started_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+}
+
+export interface Database {
+  body: BodyTable;
+  team: TeamTable;
+  area: AreaTable;
+  service: ServiceTable;
+  service_body: ServiceBodyTable;
+  staff_user: StaffUserTable;
+  session: SessionTable;
+  outbox_job: OutboxJobTable;
+  worker_heartbeat: WorkerHeartbeatTable;
+}
+
+export type OutboxJobRow = Selectable<OutboxJobTable>;
+export type NewOutboxJob = Insertable<OutboxJobTable>;

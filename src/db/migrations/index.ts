@@ -1,0 +1,10 @@
+/**
+ * Every migration, by name. Names sort in the order they run (date and time first); add new ones at the
+ * end. A static list rather than a folder scan, so the same list works under tsx and compiled.
+ */
+import type { Migration } from 'kysely';
+import * as foundation from './2026_11_23_1800_foundation.js';
+
+export const migrations: Record<string, Migration> = {
+  '2026_11_23_1800_foundation': foundation,
+};

@@ -1,0 +1,319 @@
+/**
+ * The demo council: entirely fictional, written for this project. Its boundaries are simple shapes laid
+ * over a real map so the map has streets under it, but no body, area, team or person here is real.
+ * Real boundaries come in through `civicdesk import-areas`.
+ */
+
+/** Ring of [lon, lat] points, closed. */
+type Ring = [number, number][];
+
+function rectangle(west: number, south: number, east: number, north: number): Ring {
+  return [
+    [west, south],
+    [east, south],
+    [east, north],
+    [west, north],
+    [west, south],
+  ];
+}
+
+export const DEMO_BOUNDS = { west: -2.4, south: 53.4, east: -2.26, north: 53.47 };
+const midLon = -2.33;
+const midLat = 53.435;
+
+export const demoBodies = [
+  {
+    code: 'ashdown',
+    name: 'Ashdown Borough Council (fictional)',
+    kind: 'unitary' as const,
+    email: 'customer.services@ashdown.example',
+    phone: '0100 000 0000',
+    website: 'https://ashdown.example',
+  },
+  {
+    code: 'little-wickham',
+    name: 'Little Wickham Parish Council (fictional)',
+    kind: 'parish' as const,
+    email: 'clerk@littlewickham-pc.example',
+    phone: '0100 000 0001',
+    website: null,
+  },
+];
+
+export const demoTeams = [
+  { body: 'ashdown', code: 'highways', name: 'Highways', email: 'highways@ashdown.example' },
+  { body: 'ashdown', code: 'street-lighting', name: 'Street lighting', email: 'lighting@ashdown.example' },
+  { body: 'ashdown', code: 'waste', name: 'Waste and recycling', email: 'waste@ashdown.example' },
+  {
+    body: 'ashdown',
+    code: 'enforcement',
+    name: 'Environmental enforcement',
+    email: 'enforcement@ashdown.example',
+  },
+  { body: 'ashdown', code: 'road-safety', name: 'Road safety', email: 'roadsafety@ashdown.example' },
+  { body: 'ashdown', code: 'contact-centre', name: 'Contact centre', email: 'contact@ashdown.example' },
+  { body: 'little-wickham', code: 'clerk', name: 'Parish clerk', email: 'clerk@littlewickham-pc.example' },
+];
+
+export const demoAreas: {
+  kind: 'council' | 'ward' | 'parish';
+  code: string;
+  name: string;
+  body: string | null;
+  ring: Ring;
+}[] = [
+  {
+    kind: 'council',
+    code: 'DEMO-ASHDOWN',
+    name: 'Ashdown (fictional)',
+    body: 'ashdown',
+    ring: rectangle(DEMO_BOUNDS.west, DEMO_BOUNDS.south, DEMO_BOUNDS.east, DEMO_BOUNDS.north),
+  },
+  {
+    kind: 'ward',
+    code: 'DEMO-W-NW',
+    name: 'Northmoor ward (fictional)',
+    body: 'ashdown',
+    ring: rectangle(DEMO_BOUNDS.west, midLat, midLon, DEMO_BOUNDS.north),
+  },
+  {
+    kind: 'ward',
+    code: 'DEMO-W-NE',
+    name: 'Eastbrook ward (fictional)',
+    body: 'ashdown',
+    ring: rectangle(midLon, midLat, DEMO_BOUNDS.east, DEMO_BOUNDS.north),
+  },
+  {
+    kind: 'ward',
+    code: 'DEMO-W-SW',
+    name: 'Wickham ward (fictional)',
+    body: 'ashdown',
+    ring: rectangle(DEMO_BOUNDS.west, DEMO_BOUNDS.south, midLon, midLat),
+  },
+  {
+    kind: 'ward',
+    code: 'DEMO-W-SE',
+    name: 'Southfield ward (fictional)',
+    body: 'ashdown',
+    ring: rectangle(midLon, DEMO_BOUNDS.south, DEMO_BOUNDS.east, midLat),
+  },
+  // A parish inside the south-west ward, a triangle so it is plainly drawn, not surveyed.
+  {
+    kind: 'parish',
+    code: 'DEMO-P-LW',
+    name: 'Little Wickham parish (fictional)',
+    body: 'little-wickham',
+    ring: [
+      [-2.395, 53.405],
+      [-2.345, 53.405],
+      [-2.37, 53.43],
+      [-2.395, 53.405],
+    ],
+  },
+];
+
+interface DemoQuestion {
+  code: string;
+  text: string;
+  type: 'string' | 'text' | 'number' | 'singlevaluelist' | 'multivaluelist' | 'notice';
+  required?: boolean;
+  options?: { key: string; name: string; stop?: string }[];
+}
+
+export const demoServices: {
+  code: string;
+  name: string;
+  group: string;
+  description: string;
+  keywords: string[];
+  bodies: string[];
+  team: string;
+  targetWorkingDays: number;
+  questions: DemoQuestion[];
+  whatHappensNext: string;
+}[] = [
+  {
+    code: 'pothole',
+    name: 'Pothole',
+    group: 'Roads and pavements',
+    description: 'A hole or broken surface in a road',
+    keywords: ['road', 'hole', 'surface', 'carriageway'],
+    bodies: ['ashdown'],
+    team: 'highways',
+    targetWorkingDays: 5,
+    questions: [
+      {
+        code: 'danger',
+        text: 'Is it causing an immediate danger to people or vehicles?',
+        type: 'singlevaluelist',
+        required: true,
+        options: [
+          { key: 'yes', name: 'Yes', stop: 'Call 0100 000 0000 now (24 hours) so we can make it safe.' },
+          { key: 'no', name: 'No' },
+        ],
+      },
+      {
+        code: 'size',
+        text: 'About how wide is it?',
+        type: 'singlevaluelist',
+        required: true,
+        options: [
+          { key: 'small', name: 'Smaller than a dinner plate' },
+          { key: 'medium', name: 'About the size of a dinner plate' },
+          { key: 'large', name: 'Larger than a dinner plate' },
+        ],
+      },
+    ],
+    whatHappensNext: 'An inspector will visit within 5 working days and decide what repair is needed.',
+  },
+  {
+    code: 'street-light',
+    name: 'Street light not working',
+    group: 'Roads and pavements',
+    description: 'A street light that is out, flickering or on during the day',
+    keywords: ['lamp', 'lighting', 'dark'],
+    bodies: ['ashdown'],
+    team: 'street-lighting',
+    targetWorkingDays: 10,
+    questions: [
+      { code: 'column_number', text: 'Number on the lamp post, if you can see one', type: 'string' },
+      {
+        code: 'fault',
+        text: 'What is wrong with it?',
+        type: 'singlevaluelist',
+        required: true,
+        options: [
+          { key: 'out', name: 'It is not lit at night' },
+          { key: 'flickering', name: 'It flickers' },
+          { key: 'day', name: 'It is on during the day' },
+          {
+            key: 'damaged',
+            name: 'It is damaged or leaning',
+            stop: 'If wires are exposed, call 0100 000 0000 now.',
+          },
+        ],
+      },
+    ],
+    whatHappensNext: 'Our lighting contractor will repair it within 10 working days.',
+  },
+  {
+    code: 'fly-tipping',
+    name: 'Fly-tipping',
+    group: 'Streets and environment',
+    description: 'Rubbish dumped illegally on public land',
+    keywords: ['dumped', 'rubbish', 'waste', 'tipping'],
+    bodies: ['ashdown'],
+    team: 'enforcement',
+    targetWorkingDays: 3,
+    questions: [
+      {
+        code: 'waste_type',
+        text: 'What has been dumped?',
+        type: 'multivaluelist',
+        required: true,
+        options: [
+          { key: 'bags', name: 'Bags of rubbish' },
+          { key: 'furniture', name: 'Furniture or mattresses' },
+          { key: 'building', name: 'Building waste' },
+          { key: 'hazardous', name: 'Chemicals, asbestos or needles' },
+        ],
+      },
+      {
+        code: 'evidence_notice',
+        text: 'Do not touch or open anything dumped: it may be dangerous, and it may be evidence.',
+        type: 'notice',
+      },
+    ],
+    whatHappensNext: 'We will clear it within 3 working days and look for evidence of who dumped it.',
+  },
+  {
+    code: 'missed-bin',
+    name: 'Missed bin collection',
+    group: 'Bins and recycling',
+    description: 'Your bin was out on time but was not emptied',
+    keywords: ['bin', 'collection', 'recycling', 'rubbish'],
+    bodies: ['ashdown'],
+    team: 'waste',
+    targetWorkingDays: 2,
+    questions: [
+      {
+        code: 'bin',
+        text: 'Which bin was missed?',
+        type: 'singlevaluelist',
+        required: true,
+        options: [
+          { key: 'general', name: 'General waste (black)' },
+          { key: 'recycling', name: 'Recycling (blue)' },
+          { key: 'garden', name: 'Garden waste (green)' },
+          { key: 'food', name: 'Food waste (caddy)' },
+        ],
+      },
+    ],
+    whatHappensNext: 'We will collect it within 2 working days. Leave it out until then.',
+  },
+  {
+    code: 'speeding',
+    name: 'Speeding traffic',
+    group: 'Roads and pavements',
+    description: 'Vehicles regularly going too fast on a street',
+    keywords: ['speed', 'traffic', 'cars', 'road safety'],
+    bodies: ['ashdown', 'little-wickham'],
+    team: 'road-safety',
+    targetWorkingDays: 20,
+    questions: [
+      {
+        code: 'when',
+        text: 'When does it happen most?',
+        type: 'singlevaluelist',
+        required: true,
+        options: [
+          { key: 'morning', name: 'Mornings' },
+          { key: 'evening', name: 'Evenings' },
+          { key: 'night', name: 'At night' },
+          { key: 'all', name: 'All day' },
+        ],
+      },
+      {
+        code: 'school',
+        text: 'Is it near a school?',
+        type: 'singlevaluelist',
+        required: true,
+        options: [
+          { key: 'yes', name: 'Yes' },
+          { key: 'no', name: 'No' },
+        ],
+      },
+      {
+        code: 'speed_limit',
+        text: 'What is the speed limit?',
+        type: 'singlevaluelist',
+        required: true,
+        options: [
+          { key: '20', name: '20 mph' },
+          { key: '30', name: '30 mph' },
+          { key: '40', name: '40 mph or more' },
+          { key: 'unknown', name: 'I do not know' },
+        ],
+      },
+    ],
+    whatHappensNext:
+      'We will review speeds at this location and tell you what we decide, within 20 working days.',
+  },
+];
+
+export const demoStaff = [
+  { role: 'admin' as const, name: 'Ada Admin (demo)', email: 'admin@ashdown.example', team: null },
+  { role: 'team_lead' as const, name: 'Lee Lead (demo)', email: 'lead@ashdown.example', team: 'highways' },
+  {
+    role: 'officer' as const,
+    name: 'Olu Officer (demo)',
+    email: 'officer@ashdown.example',
+    team: 'highways',
+  },
+  {
+    role: 'agent' as const,
+    name: 'Aggie Agent (demo)',
+    email: 'agent@ashdown.example',
+    team: 'contact-centre',
+  },
+];
