@@ -134,7 +134,11 @@ async function serve(): Promise<number> {
     throw error;
   }
   const engine = database.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}/pglite` : 'PostgreSQL';
-  console.log(`\nCivicdesk is running at ${config.baseUrl} (database: ${engine}). Press Ctrl+C to stop.\n`);
+  // With PORT=0 the system picks the port: show the one actually bound.
+  const address = app.server.address();
+  const port = address && typeof address === 'object' ? address.port : config.PORT;
+  const url = config.CIVICDESK_BASE_URL ? config.baseUrl : `http://localhost:${port}`;
+  console.log(`\nCivicdesk is running at ${url} (database: ${engine}). Press Ctrl+C to stop.\n`);
   onShutdownSignal(async () => {
     await background?.stop();
     await app.close();

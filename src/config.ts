@@ -88,7 +88,15 @@ export const ConfigSchema = Type.Object(
       description: 'Set to true behind a reverse proxy so client addresses come from X-Forwarded-For.',
     }),
     CIVICDESK_LOG_LEVEL: Type.Union(
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+      [
+        Type.Literal('fatal'),
+        Type.Literal('error'),
+        Type.Literal('warn'),
+        Type.Literal('info'),
+        Type.Literal('debug'),
+        Type.Literal('trace'),
+        Type.Literal('silent'),
+      ],
       { default: 'info', description: 'Log level (pino): fatal, error, warn, info, debug, trace or silent.' },
     ),
     CIVICDESK_RUN_WORKER: Type.Boolean({

@@ -94,6 +94,8 @@ export class Worker {
   readonly id: string;
   readonly #inFlight = new Map<number, { promise: Promise<void>; abort: AbortController }>();
   #running = false;
+  /** Set by stop(): jobs aborted from now on are being handed back, not failing. */
+  #releasing = false;
   #loop: Promise<void> | undefined;
   #wakeUp: (() => void) | undefined;
   #unsubscribeWake: (() => void) | undefined;
@@ -134,6 +136,7 @@ export class Worker {
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
+    this.#releasing = false;
     clearInterval(this.#heartbeat);
     this.#unsubscribeWake?.();
     this.#wakeUp?.();
@@ -148,6 +151,7 @@ export class Worker {
     clearTimeout(timer);
     const unfinished = [...this.#inFlight.keys()];
     if (unfinished.length > 0) {
+      this.#releasing = true;
       for (const entry of this.#inFlight.values()) entry.abort.abort(new Error('worker shutting down'));
       await outbox.releaseJobs(this.db, unfinished, this.id);
       this.log.warn({ jobs: unfinished }, 'released unfinished jobs on shutdown');
@@ -221,7 +225,7 @@ export class Worker {
       const message = describeError(error);
       const attemptsLeft = job.attempts < job.max_attempts;
       const delay = attemptsLeft ? retryDelayMs(job.attempts, this.jobs.settings.backoff) : null;
-      if (!this.#running && abort.signal.aborted) return; // released by stop(); not the job's fault
+      if (this.#releasing) return; // handed back by stop(): not the job's fault, not an attempt
       await outbox.markFailed(this.db, job, this.id, message, delay).catch((dbError: unknown) => {
         log.error({ err: dbError }, 'could not record job failure; it will be retried when its lease ends');
       });

@@ -37,7 +37,8 @@ export default async function devMailboxModule(app: FastifyInstance): Promise<vo
     }
   }
 
-  app.get('/dev/mail', async (_request, reply) => {
+  app.get('/dev/mail', async (request, reply) => {
+    await request.ensureSession(); // for the "delete all" form's CSRF token
     const files = (await listFiles()).slice(0, 200);
     const messages = await Promise.all(
       files.map(async (name) => {
@@ -51,6 +52,11 @@ export default async function devMailboxModule(app: FastifyInstance): Promise<vo
       { text: m.date ? m.date.toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '' },
     ]);
     return reply.view('dev-mailbox/views/list.njk', { rows, mailerKind: mailer.kind, folder });
+  });
+
+  app.post('/dev/mail/clear', async (_request, reply) => {
+    for (const name of await listFiles()) await fs.rm(path.join(folder!, name), { force: true });
+    return reply.redirect('/dev/mail', 303);
   });
 
   app.get(

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, describeSettings, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('gives working defaults with no settings at all: PGlite, port 3000, development', () => {
+    const config = loadConfig({});
+    assert.equal(config.PORT, 3000);
+    assert.equal(config.databaseEngine, 'pglite');
+    assert.equal(config.CIVICDESK_ENV, 'development');
+    assert.equal(config.baseUrl, 'http://localhost:3000');
+    assert.match(config.dataDir, /\/data$/);
+  });
+
+  it('turns environment strings into numbers and booleans', () => {
+    const config = loadConfig({ PORT: '8080', CIVICDESK_RUN_WORKER: 'false', CIVICDESK_TRUST_PROXY: 'yes' });
+    assert.equal(config.PORT, 8080);
+    assert.equal(config.CIVICDESK_RUN_WORKER, false);
+    assert.equal(config.CIVICDESK_TRUST_PROXY, true);
+  });
+
+  it('selects PostgreSQL when DATABASE_URL is set', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u@db.example:5432/civic' });
+    assert.equal(config.databaseEngine, 'postgres');
+  });
+
+  it('lists every problem at once, naming the setting and what it is for', () => {
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty', SMTP_URL: 'mail.example', CIVICDESK_PROT: '1' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 3, error.message);
+        assert.match(error.message, /PORT: .*TCP port/);
+        assert.match(error.message, /SMTP_URL/);
+        assert.match(error.message, /CIVICDESK_PROT is not a Civicdesk setting/);
+        return true;
+      },
+    );
+  });
+
+  it('ignores environment variables that are not ours', () => {
+    assert.doesNotThrow(() => loadConfig({ HOME: '/root', NODE_ENV: 'test', PATH: '/bin' }));
+  });
+
+  it('requires secrets and real mail in production', () => {
+    assert.throws(
+      () => loadConfig({ CIVICDESK_ENV: 'production' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        const text = error.problems.join('\n');
+        assert.match(text, /CIVICDESK_SESSION_SECRET is required in production/);
+        assert.match(text, /CIVICDESK_BASE_URL is required in production/);
+        assert.match(text, /SMTP_URL is required in production/);
+        return true;
+      },
+    );
+    const config = loadConfig({
+      CIVICDESK_ENV: 'production',
+      CIVICDESK_SESSION_SECRET: 'x'.repeat(40),
+      CIVICDESK_BASE_URL: 'https://report.example.gov.uk/',
+      SMTP_URL: 'smtp://mail.example:587',
+    });
+    assert.equal(config.isProduction, true);
+    assert.equal(config.baseUrl, 'https://report.example.gov.uk');
+  });
+
+  it('rejects a session secret too short to be a secret', () => {
+    assert.throws(() => loadConfig({ CIVICDESK_SESSION_SECRET: 'short' }), /CIVICDESK_SESSION_SECRET/);
+  });
+
+  it('describes every setting', () => {
+    for (const setting of describeSettings()) {
+      assert.ok(setting.description.length > 10, `${setting.key} needs a description`);
+    }
+  });
+});
