@@ -1,6 +1,6 @@
 /**
- * The `civicdesk` command: serve, worker, migrate, seed. The only entry point (with src/server.ts) that
- * reads the environment and talks to the terminal.
+ * The `civicdesk` command: serve, worker, migrate, seed, and the commands modules contribute. The only
+ * entry point that reads the environment and talks to the terminal.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,16 +14,11 @@ import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedDemoCouncil, type DemoCredential } from './demo/seed.js';
 import { loggerOptions } from './infra/logging.js';
+import { UsageError, type CliCommand, type CliInput } from './cli/command.js';
 
-interface Command {
-  summary: string;
-  usage: string;
-  details: string;
-  run(args: string[]): Promise<number>;
-}
-
-const COMMANDS: Record<string, Command> = {
-  serve: {
+const CORE_COMMANDS: CliCommand[] = [
+  {
+    name: 'serve',
     summary: 'Migrate the database and start the web server (and, by default, a background worker).',
     usage: 'civicdesk serve',
     details: `Applies pending migrations, seeds the fictional demo council into an empty database (outside
@@ -31,7 +26,8 @@ production, unless CIVICDESK_DEMO_SEED=false), then listens on HOST:PORT. Runs t
 the same process unless CIVICDESK_RUN_WORKER=false. Stops gracefully on SIGINT or SIGTERM.`,
     run: serve,
   },
-  worker: {
+  {
+    name: 'worker',
     summary: 'Run a background worker only (PostgreSQL; start as many as you need).',
     usage: 'civicdesk worker',
     details: `Delivers outbox jobs (emails, integration pushes) with retries. Any number of worker processes
@@ -39,28 +35,31 @@ may run against one PostgreSQL database. With the embedded PGlite database the w
 "civicdesk serve" instead: PGlite allows only one process.`,
     run: worker,
   },
-  migrate: {
+  {
+    name: 'migrate',
     summary: 'Apply pending database migrations and exit.',
     usage: 'civicdesk migrate',
     details:
       'Safe to run while other processes serve: migrations take a lock so only one runner applies them.',
     run: migrate,
   },
-  seed: {
+  {
+    name: 'seed',
     summary: 'Load the fictional demo council into an empty database and print staff sign-ins.',
     usage: 'civicdesk seed',
     details: 'Does nothing if the database already has a council. Refused in production.',
     run: seed,
   },
-};
+];
+
+/** Every command, core first, then those the modules contribute. */
+const COMMANDS: CliCommand[] = [...CORE_COMMANDS];
 
 function printHelp(): void {
   console.log(`Usage: civicdesk <command> [--help]
 
 Commands:
-${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
-  .join('\n')}
+${COMMANDS.map((c) => `  ${c.name.padEnd(17)}${c.summary}`).join('\n')}
 
 Settings come from environment variables:
 ${describeSettings()
@@ -116,8 +115,8 @@ function onShutdownSignal(stop: () => Promise<void>): void {
   }
 }
 
-async function serve(): Promise<number> {
-  const config = loadConfig(process.env);
+async function serve({ env }: CliInput): Promise<number> {
+  const config = loadConfig(env);
   const database = await prepareDatabase(config);
   let app: FastifyInstance | undefined;
   let background: Background | undefined;
@@ -147,8 +146,8 @@ async function serve(): Promise<number> {
   return new Promise<number>(() => {}); // runs until a signal
 }
 
-async function worker(): Promise<number> {
-  const config = loadConfig(process.env);
+async function worker({ env }: CliInput): Promise<number> {
+  const config = loadConfig(env);
   if (!config.DATABASE_URL) {
     console.error(
       'civicdesk worker needs PostgreSQL (DATABASE_URL). With the embedded PGlite database, the worker runs inside "civicdesk serve".',
@@ -171,8 +170,8 @@ async function worker(): Promise<number> {
   return new Promise<number>(() => {});
 }
 
-async function migrate(): Promise<number> {
-  const config = loadConfig(process.env);
+async function migrate({ env }: CliInput): Promise<number> {
+  const config = loadConfig(env);
   const database = await openConfiguredDatabase(config);
   try {
     const results = await migrateToLatest(database.db);
@@ -184,8 +183,8 @@ async function migrate(): Promise<number> {
   }
 }
 
-async function seed(): Promise<number> {
-  const config = loadConfig(process.env);
+async function seed({ env }: CliInput): Promise<number> {
+  const config = loadConfig(env);
   if (config.isProduction) {
     console.error('civicdesk seed loads fictional demo data and is refused in production.');
     return 2;
@@ -202,30 +201,68 @@ async function seed(): Promise<number> {
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
+function commandHelp(command: CliCommand): string {
+  const options = Object.entries(command.options ?? {}).map(
+    ([name, option]) =>
+      `  --${name}${option.type === 'string' ? ' VALUE' : ''}${option.multiple ? ' (repeatable)' : ''}\n      ${option.description}`,
+  );
+  return [
+    `Usage: ${command.usage}`,
+    '',
+    command.summary,
+    '',
+    command.details,
+    ...(options.length ? ['', 'Options:', ...options] : []),
+  ].join('\n');
+}
+
+export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     printHelp();
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
+  const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     console.error(`Unknown command "${name}".\n`);
     printHelp();
     return 2;
   }
-  const { values } = parseArgs({
-    args: rest,
-    options: { help: { type: 'boolean', short: 'h' } },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(`Usage: ${command.usage}\n\n${command.summary}\n\n${command.details}`);
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(
+          Object.entries(command.options ?? {}).map(([key, o]) => [
+            key,
+            {
+              type: o.type,
+              ...(o.multiple ? { multiple: true } : {}),
+              ...(o.short ? { short: o.short } : {}),
+            },
+          ]),
+        ),
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    console.error(`civicdesk ${name}: ${(error as Error).message}\n\n${commandHelp(command)}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    console.log(commandHelp(command));
     return 0;
   }
   try {
-    return await command.run(rest);
+    return await command.run({ values: parsed.values, positionals: parsed.positionals, env });
   } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`civicdesk ${name}: ${error.message}\n\n${commandHelp(command)}`);
+      return 2;
+    }
     if (error instanceof ConfigError || error instanceof DataDirLockedError) {
       console.error(`civicdesk ${name}: ${error.message}`);
       return 1;
@@ -234,4 +271,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2), process.env);
