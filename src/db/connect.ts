@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
@@ -37,6 +38,12 @@ const pgTypes = {
   },
 };
 
+/**
+ * Extensions the schema may use. Each must also exist in PostgreSQL 15's contrib (Debian ships it) and be
+ * created by a migration: pg_trgm gives typo-tolerant place search on both engines.
+ */
+const PGLITE_EXTENSIONS = { pg_trgm };
+
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   if (target.engine === 'postgres') {
     const pool = new pg.Pool({
@@ -63,6 +70,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
       // PGlite has no checkpointer tuning of its own: cap the WAL so the folder does not grow without bound.
       pglite = new PGlite(path.join(dir, 'pgdata'), {
         postgresqlconf: ['max_wal_size = 64MB', 'min_wal_size = 32MB'],
+        extensions: PGLITE_EXTENSIONS,
       });
       await pglite.waitReady;
     } catch (error) {
@@ -70,7 +78,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
       throw error;
     }
   } else {
-    pglite = new PGlite();
+    pglite = new PGlite({ extensions: PGLITE_EXTENSIONS });
     await pglite.waitReady;
   }
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
