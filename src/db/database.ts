@@ -116,6 +116,43 @@ export interface WorkerHeartbeatTable {
   last_seen_at: Generated<Date>;
 }
 
+export interface CalendarTable {
+  id: Generated<string>;
+  code: string;
+  name: string;
+  time_zone: Generated<string>;
+  working_weekdays: ColumnType<number[], number[] | undefined, number[]>;
+  opens_at: Generated<string>;
+  closes_at: Generated<string>;
+  bank_holidays: Generated<'england-and-wales' | 'none'>;
+}
+
+export interface CalendarClosureTable {
+  calendar_id: string;
+  date: ColumnType<Date, string, string>;
+  name: string;
+}
+
+export interface RoutingRuleTable {
+  id: Generated<string>;
+  service_id: string | null;
+  position: number;
+  name: string;
+  conditions: Json<Record<string, unknown>>;
+  body_id: string;
+  team_id: string | null;
+  show_contact: Generated<boolean>;
+  enabled: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SiteSettingTable {
+  key: string;
+  value: Json<unknown>;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   body: BodyTable;
   team: TeamTable;
@@ -126,6 +163,10 @@ export interface Database {
   session: SessionTable;
   outbox_job: OutboxJobTable;
   worker_heartbeat: WorkerHeartbeatTable;
+  calendar: CalendarTable;
+  calendar_closure: CalendarClosureTable;
+  routing_rule: RoutingRuleTable;
+  site_setting: SiteSettingTable;
 }
 
 export type OutboxJobRow = Selectable<OutboxJobTable>;

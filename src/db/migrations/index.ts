@@ -4,7 +4,9 @@
  */
 import type { Migration } from 'kysely';
 import * as foundation from './2026_11_23_1800_foundation.js';
+import * as routing from './2026_11_23_1930_routing.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_1800_foundation': foundation,
+  '2026_11_23_1930_routing': routing,
 };
