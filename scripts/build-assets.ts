@@ -21,6 +21,7 @@ const css = sass.compile(path.join(ROOT_DIR, 'src/client/styles/app.scss'), {
 fs.writeFileSync(path.join(out, 'app.css'), css.css);
 
 for (const file of fs.readdirSync(path.join(ROOT_DIR, 'src/client'))) {
-  if (file.endsWith('.js')) fs.copyFileSync(path.join(ROOT_DIR, 'src/client', file), path.join(out, file));
+  if (/\.(js|svg)$/.test(file))
+    fs.copyFileSync(path.join(ROOT_DIR, 'src/client', file), path.join(out, file));
 }
 console.log(`assets built in ${Date.now() - started} ms → ${path.relative(ROOT_DIR, out)}`);

@@ -1,7 +1,7 @@
 /**
  * buildApp: the whole web application as a Fastify instance, from a config and (optionally) the parts
  * a test wants to supply itself. It registers infrastructure first, then modules; it never listens and
- * never reads the environment (src/server.ts and src/cli.ts do that).
+ * never reads the environment (src/cli.ts does that).
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
@@ -21,8 +21,11 @@ import { createMailer, type Mailer } from './infra/mailer/mailer.js';
 import security from './infra/security.js';
 import session from './infra/session.js';
 import views from './infra/views.js';
+import { buildDomain, type Domain } from './domain.js';
+import adminModule from './modules/admin/index.js';
 import devMailboxModule from './modules/dev-mailbox/index.js';
 import homeModule from './modules/home/index.js';
+import staffModule from './modules/staff/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,6 +34,7 @@ declare module 'fastify' {
     database: DatabaseHandle;
     jobs: Jobs;
     mailer: Mailer;
+    domain: Domain;
   }
 }
 
@@ -76,6 +80,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   app.decorate('db', database.db);
   app.decorate('jobs', jobs);
   app.decorate('mailer', mailer);
+  app.decorate('domain', buildDomain(database.db));
   app.addHook('onClose', async () => {
     if (!parts.mailer) await mailer.close();
     if (!parts.database) await database.close();
@@ -92,7 +97,9 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   await app.register(health, { db: database.db });
 
   // Modules.
+  await app.register(staffModule);
   await app.register(homeModule);
+  await app.register(adminModule);
   if (!config.isProduction) await app.register(devMailboxModule);
 
   return app;

@@ -15,6 +15,10 @@ import { migrateToLatest } from './db/migrate.js';
 import { seedDemoCouncil, type DemoCredential } from './demo/seed.js';
 import { loggerOptions } from './infra/logging.js';
 import { UsageError, type CliCommand, type CliInput } from './cli/command.js';
+import { importAreasCommand } from './modules/areas/areas.cli.js';
+import { catalogueCommand } from './modules/catalogue/catalogue.cli.js';
+import { routeCommand } from './modules/routing/routing.cli.js';
+import { gazetteerCommands } from './modules/gazetteer/gazetteer.cli.js';
 
 const CORE_COMMANDS: CliCommand[] = [
   {
@@ -53,7 +57,13 @@ may run against one PostgreSQL database. With the embedded PGlite database the w
 ];
 
 /** Every command, core first, then those the modules contribute. */
-const COMMANDS: CliCommand[] = [...CORE_COMMANDS];
+const COMMANDS: CliCommand[] = [
+  ...CORE_COMMANDS,
+  catalogueCommand,
+  routeCommand,
+  importAreasCommand,
+  ...gazetteerCommands,
+];
 
 function printHelp(): void {
   console.log(`Usage: civicdesk <command> [--help]
@@ -117,6 +127,11 @@ function onShutdownSignal(stop: () => Promise<void>): void {
 
 async function serve({ env }: CliInput): Promise<number> {
   const config = loadConfig(env);
+  if (config.isProduction && config.databaseEngine === 'pglite') {
+    console.warn(
+      'Warning: running in production on the embedded PGlite database. It does not fsync, allows one process, and is meant for evaluation: set DATABASE_URL to use PostgreSQL.',
+    );
+  }
   const database = await prepareDatabase(config);
   let app: FastifyInstance | undefined;
   let background: Background | undefined;

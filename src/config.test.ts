@@ -13,7 +13,12 @@ describe('loadConfig', () => {
   });
 
   it('turns environment strings into numbers and booleans', () => {
-    const config = loadConfig({ PORT: '8080', CIVICDESK_RUN_WORKER: 'false', CIVICDESK_TRUST_PROXY: 'yes' });
+    const config = loadConfig({
+      PORT: '8080',
+      CIVICDESK_RUN_WORKER: 'false',
+      CIVICDESK_TRUST_PROXY: 'yes',
+      DATABASE_URL: 'postgres://u@db.example/civic',
+    });
     assert.equal(config.PORT, 8080);
     assert.equal(config.CIVICDESK_RUN_WORKER, false);
     assert.equal(config.CIVICDESK_TRUST_PROXY, true);
@@ -38,8 +43,22 @@ describe('loadConfig', () => {
     );
   });
 
-  it('ignores environment variables that are not ours', () => {
-    assert.doesNotThrow(() => loadConfig({ HOME: '/root', NODE_ENV: 'test', PATH: '/bin' }));
+  it('ignores environment variables that are not ours, including the test suite’s', () => {
+    assert.doesNotThrow(() =>
+      loadConfig({
+        HOME: '/root',
+        NODE_ENV: 'test',
+        CIVICDESK_TEST_ENGINES: 'pglite',
+        CIVICDESK_BENCH_ROUNDS: '3',
+      }),
+    );
+  });
+
+  it('refuses to run without a worker on the embedded database, where no separate worker can run', () => {
+    assert.throws(
+      () => loadConfig({ CIVICDESK_RUN_WORKER: 'false' }),
+      /CIVICDESK_RUN_WORKER=false needs PostgreSQL/,
+    );
   });
 
   it('requires secrets and real mail in production', () => {

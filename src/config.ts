@@ -20,7 +20,7 @@ export const ConfigSchema = Type.Object(
       {
         default: 'development',
         description:
-          'development (default): demo seed, dev mailbox page, pretty logs. production: secrets required, no demo data, no dev pages. test: used by the test suite.',
+          'development (default): demo seed and the sent-emails page. production: secrets and SMTP required, no demo data, no development pages. test: used by the test suite.',
       },
     ),
     PORT: Type.Integer({ ...Port, default: 3000, description: 'TCP port the web server listens on.' }),
@@ -44,7 +44,8 @@ export const ConfigSchema = Type.Object(
     CIVICDESK_DATA_DIR: Type.String({
       default: './data',
       minLength: 1,
-      description: 'Folder for local data: the PGlite database, the file mailbox (mail/), uploads.',
+      description:
+        'Folder for local data: the PGlite database (pglite/), the file mailbox (mail/) and the demo sign-ins (demo-credentials.txt).',
     }),
     SMTP_URL: Type.Optional(
       Type.String({
@@ -75,7 +76,7 @@ export const ConfigSchema = Type.Object(
       Type.String({
         minLength: 32,
         description:
-          'At least 32 random characters; keys the signatures on session and CSRF cookies. Required in production; a fixed development value is used otherwise.',
+          'At least 32 random characters; keys the HMAC under which session ids are stored, so a copy of the sessions table cannot be used as cookies. Required in production; a fixed development value is used otherwise.',
       }),
     ),
     CIVICDESK_SESSION_TTL_HOURS: Type.Integer({
@@ -191,6 +192,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (value !== undefined && value !== '') raw[key] = coerce(key, value);
   }
   for (const key of Object.keys(env)) {
+    // CIVICDESK_TEST_* and CIVICDESK_BENCH_* belong to the test suite and benchmarks, not the app.
+    if (/^CIVICDESK_(TEST|BENCH)_/.test(key)) continue;
     if (key.startsWith('CIVICDESK_') && !(KEYS as string[]).includes(key)) {
       problems.push(`${key} is not a Civicdesk setting (see .env.example for the list)`);
     }
@@ -212,6 +215,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!config.CIVICDESK_BASE_URL) problems.push('CIVICDESK_BASE_URL is required in production');
     if (!config.SMTP_URL)
       problems.push('SMTP_URL is required in production (the file mailbox sends nothing)');
+  }
+  if (!config.DATABASE_URL && !config.CIVICDESK_RUN_WORKER) {
+    problems.push(
+      'CIVICDESK_RUN_WORKER=false needs PostgreSQL (DATABASE_URL): with the embedded database no separate worker can run, so no email would ever be sent',
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 

@@ -15,7 +15,14 @@ import { PGliteDialect } from './pglite-dialect.js';
 export type DatabaseEngine = 'pglite' | 'postgres';
 
 export type DatabaseTarget =
-  | { engine: 'postgres'; url: string; poolSize?: number; applicationName?: string }
+  | {
+      engine: 'postgres';
+      url: string;
+      poolSize?: number;
+      applicationName?: string;
+      /** Called when an idle pooled connection fails; default: a line on stderr. */
+      onIdleError?: (error: Error) => void;
+    }
   /** `dataDir` undefined: an in-memory database that vanishes on close (tests). */
   | { engine: 'pglite'; dataDir?: string };
 
@@ -44,6 +51,10 @@ const pgTypes = {
  */
 const PGLITE_EXTENSIONS = { pg_trgm };
 
+function defaultIdleError(error: Error): void {
+  console.error(`PostgreSQL: an idle connection failed and will be replaced: ${error.message}`);
+}
+
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   if (target.engine === 'postgres') {
     const pool = new pg.Pool({
@@ -52,6 +63,10 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
       application_name: target.applicationName ?? 'civicdesk',
       types: pgTypes,
     });
+    // An idle connection can be cut by the server (restart, failover, a DBA's kill). node-postgres then
+    // emits 'error' on the pool, which would crash the process if nobody listened; the pool replaces the
+    // connection on the next query, so it is reported, not fatal.
+    pool.on('error', (error) => (target.onIdleError ?? defaultIdleError)(error));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

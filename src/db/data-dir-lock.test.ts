@@ -39,6 +39,16 @@ describe('lockDataDir', () => {
     assert.equal(fs.existsSync(lock.file), false);
   });
 
+  it('takes over a lock naming its own pid that it does not hold (a restarted container reuses pids)', () => {
+    const dir = tempDir();
+    fs.writeFileSync(
+      path.join(dir, 'civicdesk.lock'),
+      JSON.stringify({ pid: process.pid, host: os.hostname(), since: '2026-01-01T00:00:00Z' }),
+    );
+    const lock = lockDataDir(dir);
+    lock.release();
+  });
+
   it('treats a lock held from another host as held', () => {
     const dir = tempDir();
     fs.writeFileSync(

@@ -16,7 +16,8 @@ export class DataDirLockedError extends Error {
   ) {
     super(
       `The embedded database folder is in use by another Civicdesk process (${owner}); lock file: ${lockFile}. ` +
-        'PGlite allows one process per folder: stop the other process, or use PostgreSQL (DATABASE_URL) to run several.',
+        'PGlite allows one process per folder: stop the other process, or use PostgreSQL (DATABASE_URL) to run several. ' +
+        'If you are sure no other process uses the folder (for example it was moved from another machine), delete the lock file.',
     );
     this.name = 'DataDirLockedError';
   }
@@ -38,6 +39,9 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** Lock files this process holds, so a lock naming our own pid can be told from a stale one. */
+const heldByThisProcess = new Set<string>();
+
 export interface DataDirLock {
   readonly file: string;
   release(): void;
@@ -51,10 +55,12 @@ export function lockDataDir(dir: string): DataDirLock {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(file, JSON.stringify(me), { flag: 'wx', mode: 0o600 });
+      heldByThisProcess.add(file);
       let released = false;
       const release = () => {
         if (released) return;
         released = true;
+        heldByThisProcess.delete(file);
         try {
           const owner = JSON.parse(fs.readFileSync(file, 'utf8')) as LockOwner;
           if (owner.pid === me.pid && owner.host === me.host) fs.unlinkSync(file);
@@ -74,7 +80,12 @@ export function lockDataDir(dir: string): DataDirLock {
     } catch {
       owner = undefined; // Unreadable or half-written: treat as held, to be safe.
     }
-    const stale = owner !== undefined && owner.host === os.hostname() && !isRunning(owner.pid);
+    // Stale: its process has gone. A restarted container often reuses the crashed process's pid, so a
+    // lock naming our own pid that we do not hold is stale too.
+    const stale =
+      owner !== undefined &&
+      owner.host === os.hostname() &&
+      (owner.pid === process.pid ? !heldByThisProcess.has(file) : !isRunning(owner.pid));
     if (!stale) {
       const who = owner ? `pid ${owner.pid} on ${owner.host} since ${owner.since}` : 'unknown owner';
       throw new DataDirLockedError(file, who);

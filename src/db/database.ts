@@ -153,10 +153,73 @@ export interface SiteSettingTable {
   updated_at: Generated<Date>;
 }
 
+/** One row: bumped by a trigger whenever the area table changes (see the area_revision migration). */
+export interface AreaRevisionTable {
+  id: ColumnType<boolean, never, never>;
+  revision: ColumnType<number, never, never>;
+  changed_at: ColumnType<Date, never, never>;
+}
+
+/** Gazetteer (src/modules/gazetteer): postcodes, streets and named places, addresses. */
+export interface GazetteerPostcodeTable {
+  /** Normal form, "M33 7AA". */
+  postcode: string;
+  compact: ColumnType<string, never, never>;
+  lon: number;
+  lat: number;
+  lat_band: ColumnType<number, never, never>;
+  ward_code: string | null;
+  ward_name: string | null;
+  la_code: string | null;
+  parish_code: string | null;
+  lsoa_code: string | null;
+  terminated_on: ColumnType<Date | null, string | null | undefined, string | null>;
+  updated_at: Generated<Date>;
+}
+
+export interface GazetteerPlaceTable {
+  id: ColumnType<number, never, never>;
+  kind: 'street' | 'place';
+  name: string;
+  place_type: Generated<string>;
+  locality: Generated<string>;
+  name_key: string;
+  locality_key: Generated<string>;
+  search_text: string;
+  lon: number;
+  lat: number;
+  lat_band: ColumnType<number, never, never>;
+  min_lon: number;
+  min_lat: number;
+  max_lon: number;
+  max_lat: number;
+  point_count: number;
+  updated_at: Generated<Date>;
+}
+
+export interface GazetteerPlacePointTable {
+  place_id: number;
+  lon: number;
+  lat: number;
+  lat_band: ColumnType<number, never, never>;
+}
+
+export interface GazetteerAddressTable {
+  uprn: number;
+  text: string;
+  postcode: string | null;
+  search_text: string;
+  lon: number;
+  lat: number;
+  lat_band: ColumnType<number, never, never>;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   body: BodyTable;
   team: TeamTable;
   area: AreaTable;
+  area_revision: AreaRevisionTable;
   service: ServiceTable;
   service_body: ServiceBodyTable;
   staff_user: StaffUserTable;
@@ -167,6 +230,10 @@ export interface Database {
   calendar_closure: CalendarClosureTable;
   routing_rule: RoutingRuleTable;
   site_setting: SiteSettingTable;
+  gazetteer_postcode: GazetteerPostcodeTable;
+  gazetteer_place: GazetteerPlaceTable;
+  gazetteer_place_point: GazetteerPlacePointTable;
+  gazetteer_address: GazetteerAddressTable;
 }
 
 export type OutboxJobRow = Selectable<OutboxJobTable>;

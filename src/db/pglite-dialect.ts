@@ -28,6 +28,9 @@ import {
   type TransactionSettings,
 } from 'kysely';
 
+/** How long a query waits for the connection before we call it a deadlock rather than a queue. */
+const ACQUIRE_TIMEOUT_MS = 30_000;
+
 export class PGliteDialect implements Dialect {
   constructor(private readonly pglite: PGlite) {}
   createAdapter(): DialectAdapter {
@@ -92,7 +95,22 @@ class PGliteDriver implements Driver {
     const previous = this.#queue;
     let release!: () => void;
     this.#queue = new Promise<void>((resolve) => (release = resolve));
-    await previous;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), ACQUIRE_TIMEOUT_MS);
+      timer.unref();
+    });
+    const outcome = await Promise.race([previous.then(() => 'acquired' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      // Give our turn away as soon as it comes, so the queue behind us keeps moving.
+      void previous.then(release);
+      throw new Error(
+        `Waited ${ACQUIRE_TIMEOUT_MS / 1000} s for PGlite's only connection. Most likely code inside a ` +
+          'transaction ran a query on the plain database handle instead of the transaction: pass the ' +
+          'transaction (trx) down to every call made inside it.',
+      );
+    }
     this.#release = release;
     return this.#connection;
   }

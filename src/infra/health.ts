@@ -20,13 +20,18 @@ export default fp(
     const { db } = opts;
     app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
-    app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
+    app.get('/readyz', { logLevel: 'warn' }, async (request, reply) => {
+      // Details go to the log; the response says only which check failed.
+      const failed = (name: string, error: unknown): Check => {
+        request.log.warn({ err: error, check: name }, 'readiness check failed');
+        return { ok: false, detail: 'failed: see the server log' };
+      };
       const checks: Record<string, Check> = {};
       try {
         await sql`select 1`.execute(db);
         checks.database = { ok: true };
       } catch (error) {
-        checks.database = { ok: false, detail: (error as Error).message };
+        checks.database = failed('database', error);
       }
       if (checks.database.ok) {
         try {
@@ -34,7 +39,7 @@ export default fp(
           checks.migrations =
             pending.length === 0 ? { ok: true } : { ok: false, detail: `pending: ${pending.join(', ')}` };
         } catch (error) {
-          checks.migrations = { ok: false, detail: (error as Error).message };
+          checks.migrations = failed('migrations', error);
         }
         try {
           const workers = await liveWorkerCount(db, WORKER_ALIVE_SECONDS);
@@ -43,7 +48,7 @@ export default fp(
               ? { ok: true, detail: `${workers} alive` }
               : { ok: false, detail: `no worker seen in the last ${WORKER_ALIVE_SECONDS} s` };
         } catch (error) {
-          checks.worker = { ok: false, detail: (error as Error).message };
+          checks.worker = failed('worker', error);
         }
       }
       const ready = Object.values(checks).every((check) => check.ok) && checks.worker !== undefined;

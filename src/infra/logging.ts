@@ -19,9 +19,15 @@ export const LOG_REDACT_PATHS = [
   '*.replyTo',
   '*.address',
   '*.token',
+  '*.*.email',
+  '*.*.phone',
   'email',
   'phone',
   'password',
+  'to',
+  'replyTo',
+  'address',
+  'token',
 ];
 
 export function loggerOptions(

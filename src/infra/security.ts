@@ -31,6 +31,7 @@ function tokensMatch(a: string, b: string): boolean {
 export default fp(
   async (app, opts: { config: Config }) => {
     const { config } = opts;
+    const publicOrigin = new URL(config.baseUrl).origin;
     await app.register(helmet, {
       enableCSPNonces: true,
       contentSecurityPolicy: {
@@ -68,7 +69,9 @@ export default fp(
         } catch {
           originHost = undefined;
         }
-        if (!host || originHost !== host) throw new AppError('csrf_failed', 'Cross-site request refused');
+        // Behind a proxy that rewrites Host, the public origin is the configured base URL.
+        const sameSite = (host !== undefined && originHost === host) || origin === publicOrigin;
+        if (!sameSite) throw new AppError('csrf_failed', 'Cross-site request refused');
       }
 
       const session = await request.loadSession();

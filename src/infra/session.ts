@@ -83,6 +83,8 @@ export default fp(
             lastSeenAt: row.last_seen_at,
           };
           if (Date.now() - row.last_seen_at.getTime() > TOUCH_AFTER_MS) {
+            // Slide both expiries: the row's and the browser's cookie.
+            this.replyForSession?.setCookie(SESSION_COOKIE, id, cookieOptions);
             await db
               .updateTable('session')
               .set({ last_seen_at: new Date(), expires_at: new Date(Date.now() + ttlMs) })

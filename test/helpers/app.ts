@@ -70,3 +70,57 @@ export function sessionCookieFrom(response: LightMyRequestResponse): string | un
 export function csrfTokenFrom(html: string): string | undefined {
   return /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
 }
+
+/** Form-encodes a body the way a browser would (repeated keys for lists). */
+export function formBody(fields: Record<string, string | string[]>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(fields)) {
+    for (const item of Array.isArray(value) ? value : [value]) params.append(key, item);
+  }
+  return params.toString();
+}
+
+/**
+ * A browser-like client over app.inject: keeps the session cookie, and reads the CSRF token from each
+ * page it fetches so the next form post can send it, as a real form would.
+ */
+export class TestBrowser {
+  cookie: string | undefined;
+  csrf: string | undefined;
+
+  constructor(private readonly app: FastifyInstance) {}
+
+  async get(url: string): Promise<LightMyRequestResponse> {
+    const response = await this.app.inject({
+      method: 'GET',
+      url,
+      headers: this.cookie ? { cookie: this.cookie } : {},
+    });
+    this.cookie = sessionCookieFrom(response) ?? this.cookie;
+    this.csrf = csrfTokenFrom(response.body) ?? this.csrf;
+    return response;
+  }
+
+  async post(url: string, fields: Record<string, string | string[]>): Promise<LightMyRequestResponse> {
+    const response = await this.app.inject({
+      method: 'POST',
+      url,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+      },
+      payload: formBody({ ...(this.csrf ? { _csrf: this.csrf } : {}), ...fields }),
+    });
+    this.cookie = sessionCookieFrom(response) ?? this.cookie;
+    this.csrf = csrfTokenFrom(response.body) ?? this.csrf;
+    return response;
+  }
+
+  async signIn(email: string, password: string): Promise<LightMyRequestResponse> {
+    await this.get('/staff/sign-in');
+    const response = await this.post('/staff/sign-in', { email, password });
+    // The sign-in replaced the session; fetch a page to pick up the new session's CSRF token.
+    if (response.statusCode === 303) await this.get('/admin');
+    return response;
+  }
+}

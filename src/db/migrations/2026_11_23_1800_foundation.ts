@@ -83,8 +83,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       unique (email)
     );
 
-    -- Server-side sessions. The cookie carries a random id; only its SHA-256 is stored, so a copy of
-    -- this table cannot be replayed as cookies.
+    -- Server-side sessions. The cookie carries a random id; only an HMAC of it (keyed by the session
+    -- secret) is stored, so a copy of this table cannot be replayed as cookies.
     create table session (
       id_hash text primary key,
       csrf_token text not null,

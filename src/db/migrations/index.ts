@@ -4,9 +4,13 @@
  */
 import type { Migration } from 'kysely';
 import * as foundation from './2026_11_23_1800_foundation.js';
+import * as areaRevision from './2026_11_23_1910_area_revision.js';
+import * as gazetteer from './2026_11_23_1920_gazetteer.js';
 import * as routing from './2026_11_23_1930_routing.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_1800_foundation': foundation,
+  '2026_11_23_1910_area_revision': areaRevision,
+  '2026_11_23_1920_gazetteer': gazetteer,
   '2026_11_23_1930_routing': routing,
 };

@@ -32,15 +32,13 @@ describeEachEngine('email.send job', (getDatabase) => {
     });
     registerEmailJobs(jobs, mailer);
 
-    const id = await db
-      .transaction()
-      .execute((trx) =>
-        enqueueEmail(jobs, trx, {
-          to: 'resident@example.org',
-          subject: 'Update on your report',
-          text: 'We have fixed it.',
-        }),
-      );
+    const id = await db.transaction().execute((trx) =>
+      enqueueEmail(jobs, trx, {
+        to: 'resident@example.org',
+        subject: 'Update on your report',
+        text: 'We have fixed it.',
+      }),
+    );
     smtp.failNext(1);
     const worker = jobs.createWorker(pino({ level: 'silent' }));
     await worker.start();

@@ -1,9 +1,8 @@
 /** The public start page and the site's standing pages (accessibility statement, privacy notice). */
 import type { FastifyInstance } from 'fastify';
-import { ServicesService } from '../services/services.service.js';
 
 export default async function homeModule(app: FastifyInstance): Promise<void> {
-  const services = new ServicesService(app.db);
+  const { services } = app.domain;
 
   app.get('/', async (_request, reply) => {
     const groups = await services.groupedServices();

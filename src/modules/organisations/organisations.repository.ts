@@ -1,0 +1,55 @@
+import type { Selectable } from 'kysely';
+import type { BodyTable, TeamTable } from '../../db/database.js';
+import type { Executor } from '../../infra/jobs/outbox.repository.js';
+
+export type BodyRow = Selectable<BodyTable>;
+export type TeamRow = Selectable<TeamTable>;
+
+export function listBodies(db: Executor): Promise<BodyRow[]> {
+  return db.selectFrom('body').selectAll().orderBy('name').execute();
+}
+
+export function findBodyByCode(db: Executor, code: string): Promise<BodyRow | undefined> {
+  return db.selectFrom('body').selectAll().where('code', '=', code).executeTakeFirst();
+}
+
+export function listTeams(db: Executor): Promise<TeamRow[]> {
+  return db.selectFrom('team').selectAll().orderBy('name').execute();
+}
+
+export type BodyInput = Pick<BodyRow, 'code' | 'name' | 'kind' | 'email' | 'phone' | 'website'> & {
+  delivery_method?: BodyRow['delivery_method'];
+};
+
+export async function upsertBody(db: Executor, body: BodyInput): Promise<string> {
+  const row = await db
+    .insertInto('body')
+    .values(body)
+    .onConflict((oc) =>
+      oc.column('code').doUpdateSet({
+        name: body.name,
+        kind: body.kind,
+        email: body.email,
+        phone: body.phone,
+        website: body.website,
+        ...(body.delivery_method ? { delivery_method: body.delivery_method } : {}),
+        updated_at: new Date(),
+      }),
+    )
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function upsertTeam(
+  db: Executor,
+  team: { body_id: string; code: string; name: string; email: string | null },
+): Promise<string> {
+  const row = await db
+    .insertInto('team')
+    .values(team)
+    .onConflict((oc) => oc.columns(['body_id', 'code']).doUpdateSet({ name: team.name, email: team.email }))
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}

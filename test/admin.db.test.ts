@@ -1,0 +1,184 @@
+/**
+ * Administration through HTTP, as an admin's browser would do it: sign in, add a service with a
+ * question and a routing rule, and see the test bench pick the rule. And the access rules: signed-out
+ * visitors are sent to sign in, staff without the admin role are refused.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
+import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import { describeEachEngine } from './helpers/database.js';
+
+describeEachEngine('administration', (getDatabase) => {
+  let t: TestApp;
+  let credentials: DemoCredential[];
+  const login = (role: string) => credentials.find((c) => c.role === role)!;
+
+  before(async () => {
+    credentials = (await seedDemoCouncil(getDatabase().db))!;
+    t = await buildTestApp(getDatabase());
+  });
+  after(() => t.close());
+
+  it('sends a signed-out visitor to sign in, and back to the page afterwards', async () => {
+    const browser = new TestBrowser(t.app);
+    const page = await browser.get('/admin/services');
+    assert.equal(page.statusCode, 303);
+    assert.equal(page.headers.location, '/staff/sign-in?next=%2Fadmin%2Fservices');
+    await browser.get(page.headers.location as string);
+    const admin = login('admin');
+    const signedIn = await browser.post('/staff/sign-in', {
+      email: admin.email,
+      password: admin.password,
+      next: '/admin/services',
+    });
+    assert.equal(signedIn.statusCode, 303);
+    assert.equal(signedIn.headers.location, '/admin/services');
+  });
+
+  it('refuses a wrong password with a GOV.UK error summary, and never redirects off-site', async () => {
+    const browser = new TestBrowser(t.app);
+    await browser.get('/staff/sign-in');
+    const wrong = await browser.post('/staff/sign-in', { email: 'admin@ashdown.example', password: 'nope' });
+    assert.equal(wrong.statusCode, 400);
+    assert.match(wrong.body, /<title>Error: Sign in/);
+    assert.match(wrong.body, /govuk-error-summary/);
+    assert.match(wrong.body, /Enter a correct email address and password/);
+    const admin = login('admin');
+    const offsite = await browser.post('/staff/sign-in', {
+      email: admin.email,
+      password: admin.password,
+      next: '//evil.example/x',
+    });
+    assert.equal(offsite.headers.location, '/admin');
+  });
+
+  it('refuses staff without the admin role, and a sign-in form posted without its CSRF token', async () => {
+    const browser = new TestBrowser(t.app);
+    const officer = login('officer');
+    await browser.signIn(officer.email, officer.password);
+    const page = await browser.get('/admin/services');
+    assert.equal(page.statusCode, 403);
+
+    const tokenless = await t.app.inject({
+      method: 'POST',
+      url: '/staff/sign-in',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `email=${encodeURIComponent(officer.email)}&password=${encodeURIComponent(officer.password)}`,
+    });
+    assert.equal(tokenless.statusCode, 403);
+  });
+
+  it('gives a fresh session on sign-in and ends it on sign-out', async () => {
+    const browser = new TestBrowser(t.app);
+    await browser.get('/staff/sign-in');
+    const before = browser.cookie;
+    const admin = login('admin');
+    await browser.signIn(admin.email, admin.password);
+    assert.notEqual(browser.cookie, before, 'the session id changes at sign-in');
+    assert.equal((await browser.get('/admin')).statusCode, 200);
+    const out = await browser.post('/staff/sign-out', {});
+    assert.equal(out.statusCode, 303);
+    const old = await t.app.inject({ method: 'GET', url: '/admin', headers: { cookie: browser.cookie! } });
+    assert.equal(old.statusCode, 303, 'the old session no longer signs anyone in');
+  });
+
+  it('lets an admin add a service with a question and a routing rule, and the test bench shows the rule deciding', async () => {
+    const browser = new TestBrowser(t.app);
+    const admin = login('admin');
+    await browser.signIn(admin.email, admin.password);
+
+    await browser.get('/admin/services/new');
+    const invalid = await browser.post('/admin/services/new', { code: 'graffiti', timescaleAmount: 'soon' });
+    assert.equal(invalid.statusCode, 400);
+    assert.match(invalid.body, /Enter the timescale as a whole number/);
+    assert.match(invalid.body, /Choose at least one body|choose at least one body/i);
+    assert.match(invalid.body, /value="graffiti"/, 'what was typed is kept');
+
+    const created = await browser.post('/admin/services/new', {
+      code: 'graffiti',
+      name: 'Graffiti',
+      group: 'Streets and environment',
+      description: 'Painted or scratched on walls, signs or bus shelters',
+      keywords: 'tagging, spray paint',
+      offeredBy: ['ashdown'],
+      defaultBody: 'ashdown',
+      defaultTeam: 'enforcement',
+      timescaleAmount: '10',
+      timescaleUnit: 'working_days',
+      calendar: 'standard',
+      whatHappensNext: 'We will remove it within 10 working days.',
+      flags: ['active', 'public', 'photos'],
+      photosMax: '2',
+    });
+    assert.equal(created.statusCode, 303, created.body);
+    assert.equal(created.headers.location, '/admin/services/graffiti?saved=1');
+
+    await browser.get('/admin/services/graffiti/questions/new');
+    const question = await browser.post('/admin/services/graffiti/questions/new', {
+      code: 'offensive',
+      text: 'Is it offensive?',
+      datatype: 'singlevaluelist',
+      options: 'yes | Yes\r\nno | No',
+      flags: 'required',
+    });
+    assert.equal(question.statusCode, 303, question.body);
+
+    await browser.get('/admin/routing/new');
+    const rule = await browser.post('/admin/routing/new', {
+      name: 'Offensive graffiti to the duty officer',
+      serviceCode: 'graffiti',
+      position: '5',
+      areaKind: 'ward',
+      areaCode: '',
+      answers: 'offensive equals yes',
+      outOfHours: 'any',
+      bodyCode: 'ashdown',
+      teamCode: 'out-of-hours',
+      flags: ['enabled'],
+    });
+    assert.equal(rule.statusCode, 303, rule.body);
+
+    const service = await t.app.domain.services.get('graffiti');
+    assert.deepEqual(
+      service?.definition.questions.map((q) => q.code),
+      ['offensive'],
+    );
+    assert.equal(service?.definition.timescale.amount, 10);
+
+    // A point in the demo council's north-west ward.
+    const yes = await browser.get(
+      '/admin/routing/test?lat=53.45&lon=-2.38&service=graffiti&answers=offensive%3Dyes',
+    );
+    assert.equal(yes.statusCode, 200);
+    assert.match(yes.body, /Out-of-hours duty officer/);
+    assert.match(yes.body, /Rule “Offensive graffiti to the duty officer” \(position 5\)/);
+    const no = await browser.get(
+      '/admin/routing/test?lat=53.45&lon=-2.38&service=graffiti&answers=offensive%3Dno',
+    );
+    assert.match(no.body, /Environmental enforcement/);
+    assert.match(no.body, /Did not fire: offensive is no, not yes/);
+
+    const outside = await browser.get('/admin/routing/test?lat=51.5&lon=-0.12&service=graffiti');
+    assert.match(outside.body, /Outside every body&#39;s area/);
+  });
+
+  it('refuses a rule that tests a question the service does not ask', async () => {
+    const browser = new TestBrowser(t.app);
+    const admin = login('admin');
+    await browser.signIn(admin.email, admin.password);
+    await browser.get('/admin/routing/new');
+    const rule = await browser.post('/admin/routing/new', {
+      name: 'Bad rule',
+      serviceCode: 'pothole',
+      position: '1',
+      answers: 'colour equals red',
+      outOfHours: 'any',
+      bodyCode: 'ashdown',
+      teamCode: '',
+      flags: ['enabled'],
+    });
+    assert.equal(rule.statusCode, 400);
+    assert.match(rule.body, /Pothole has no question &quot;colour&quot;/);
+  });
+});
