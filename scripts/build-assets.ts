@@ -5,9 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
+import * as esbuild from 'esbuild';
 import * as sass from 'sass';
 import { ROOT_DIR } from '../src/infra/paths.js';
 
+const require = createRequire(import.meta.url);
 const out = path.join(ROOT_DIR, 'dist/public');
 fs.mkdirSync(out, { recursive: true });
 
@@ -20,8 +23,37 @@ const css = sass.compile(path.join(ROOT_DIR, 'src/client/styles/app.scss'), {
 });
 fs.writeFileSync(path.join(out, 'app.css'), css.css);
 
-for (const file of fs.readdirSync(path.join(ROOT_DIR, 'src/client'))) {
-  if (/\.(js|svg)$/.test(file))
-    fs.copyFileSync(path.join(ROOT_DIR, 'src/client', file), path.join(out, file));
+// Scripts: each src/client/*.js is an entry point, bundled with what it imports (Leaflet,
+// accessible-autocomplete) into one ES module of the same name. app.js is the only one a page loads; it
+// imports the others on demand, by URL, when the page has one of their data-module elements. No code
+// splitting: nothing is shared between components that matters, and unhashed files alone cannot be
+// served stale against a newer chunk. GOV.UK Frontend stays its own file (/static/govuk/...), so it is
+// left external.
+const clientDir = path.join(ROOT_DIR, 'src/client');
+const entryPoints = fs
+  .readdirSync(clientDir)
+  .filter((file) => file.endsWith('.js'))
+  .map((file) => path.join(clientDir, file));
+await esbuild.build({
+  entryPoints,
+  outdir: out,
+  bundle: true,
+  format: 'esm',
+  minify: true,
+  sourcemap: true,
+  // ES2019 syntax, plus import() (which app.js needs, and every browser with modules has).
+  target: ['es2019'],
+  supported: { 'dynamic-import': true },
+  external: ['/static/*'],
+  legalComments: 'eof',
+  logLevel: 'warning',
+});
+for (const file of fs.readdirSync(clientDir)) {
+  if (file.endsWith('.svg')) fs.copyFileSync(path.join(clientDir, file), path.join(out, file));
 }
+// Leaflet's marker images, for the map components (which set L.Icon.Default.imagePath to this folder).
+// The libraries' stylesheets are compiled into app.css (see styles/app.scss).
+const leafletImages = path.join(path.dirname(require.resolve('leaflet/package.json')), 'dist/images');
+fs.mkdirSync(path.join(out, 'vendor/leaflet'), { recursive: true });
+fs.cpSync(leafletImages, path.join(out, 'vendor/leaflet/images'), { recursive: true });
 console.log(`assets built in ${Date.now() - started} ms → ${path.relative(ROOT_DIR, out)}`);

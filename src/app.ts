@@ -24,8 +24,19 @@ import views from './infra/views.js';
 import { buildDomain, type Domain } from './domain.js';
 import adminModule from './modules/admin/index.js';
 import devMailboxModule from './modules/dev-mailbox/index.js';
+import placesRoutes from './modules/gazetteer/places.routes.js';
 import homeModule from './modules/home/index.js';
 import staffModule from './modules/staff/index.js';
+import swagger from '@fastify/swagger';
+import { ApiClientsService } from './modules/api-clients/api-clients.service.js';
+import { IntakeService } from './modules/reports/intake.service.js';
+import reportsApi from './modules/reports/reports.api.js';
+import reportsModule from './modules/reports/index.js';
+import journeyRoutes, { photoOwnerKeyFor } from './modules/reports/journey.routes.js';
+import multipart from '@fastify/multipart';
+import { filePhotoStore } from './modules/photos/photo-store.js';
+import photoRoutes from './modules/photos/photos.routes.js';
+import { PhotoService, photoServiceOptions } from './modules/photos/photos.service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,6 +46,10 @@ declare module 'fastify' {
     jobs: Jobs;
     mailer: Mailer;
     domain: Domain;
+    /** The one intake every front (web, API, contact centre, Open311) submits reports through. */
+    intake: IntakeService;
+    apiClients: ApiClientsService;
+    photos: PhotoService;
   }
 }
 
@@ -59,7 +74,9 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     logger: parts.logger ?? loggerOptions(config, { pretty: false }),
     trustProxy: config.CIVICDESK_TRUST_PROXY,
     bodyLimit: 1024 * 1024,
-    ajv: { customOptions: { removeAdditional: 'all', coerceTypes: 'array', allErrors: true } },
+    // removeAdditional: true drops unknown properties only where a schema says additionalProperties:
+    // false ('all' would also strip every header a headers schema does not list, Authorization included).
+    ajv: { customOptions: { removeAdditional: true, coerceTypes: 'array', allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const database = parts.database ?? (await openDatabase(databaseTarget(config)));
@@ -80,7 +97,23 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   app.decorate('db', database.db);
   app.decorate('jobs', jobs);
   app.decorate('mailer', mailer);
-  app.decorate('domain', buildDomain(database.db));
+  const domain = buildDomain(database.db);
+  app.decorate('domain', domain);
+  app.decorate('apiClients', new ApiClientsService(database.db));
+  const photos = new PhotoService(database.db, filePhotoStore(config.dataDir), photoServiceOptions(config));
+  app.decorate('photos', photos);
+  app.decorate(
+    'intake',
+    new IntakeService(database.db, config, {
+      services: domain.services,
+      routing: domain.routing,
+      organisations: domain.organisations,
+      contacts: domain.contacts,
+      jobs,
+      describePoint: (lon, lat) => domain.gazetteer.describePoint(lon, lat),
+      photos,
+    }),
+  );
   app.addHook('onClose', async () => {
     if (!parts.mailer) await mailer.close();
     if (!parts.database) await database.close();
@@ -89,17 +122,35 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   // Infrastructure, in dependency order.
   await app.register(cookie);
   await app.register(formbody);
+  // Multipart bodies are read by the routes that take uploads (readMultipartForm), with their own limits.
+  await app.register(multipart);
   await app.register(session, { config, db: database.db });
   await app.register(security, { config });
   await app.register(views, { config });
   await app.register(errors, { config });
   await app.register(assets, { config });
   await app.register(health, { db: database.db });
+  // The OpenAPI document is built from the route schemas, so it cannot drift from what the API checks.
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Civicdesk API', version: '1', description: 'Report problems and read public reports.' },
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'cdk_... key' } },
+      },
+    },
+    hideUntagged: true,
+  });
 
   // Modules.
   await app.register(staffModule);
   await app.register(homeModule);
   await app.register(adminModule);
+  await app.register(placesRoutes);
+  await app.register(reportsApi, { intake: app.intake, apiClients: app.apiClients });
+  await app.register(reportsModule);
+  await app.register(journeyRoutes);
+  await app.register(photoRoutes, { photos, ownerKeyFor: photoOwnerKeyFor });
+  app.get('/api/openapi.json', { config: { csrf: false } }, async () => app.swagger());
   if (!config.isProduction) await app.register(devMailboxModule);
 
   return app;

@@ -29,6 +29,8 @@ export async function startBackground(app: FastifyInstance): Promise<Background>
   every(HOUSEKEEPING_MS, 'housekeeping', async () => {
     await deleteExpiredSessions(app.db);
     await deleteFinishedJobs(app.db, new Date(Date.now() - KEEP_FINISHED_JOBS_DAYS * 86_400_000));
+    // Photos uploaded to a report that was never sent.
+    await app.photos.deleteOrphans();
   });
   // PGlite has no autovacuum; on PostgreSQL this is a no-op.
   const vacuumMinutes = app.config.CIVICDESK_VACUUM_INTERVAL_MINUTES;

@@ -17,6 +17,7 @@ import { loggerOptions } from './infra/logging.js';
 import { UsageError, type CliCommand, type CliInput } from './cli/command.js';
 import { importAreasCommand } from './modules/areas/areas.cli.js';
 import { catalogueCommand } from './modules/catalogue/catalogue.cli.js';
+import { apiClientCommand } from './modules/api-clients/api-clients.cli.js';
 import { routeCommand } from './modules/routing/routing.cli.js';
 import { gazetteerCommands } from './modules/gazetteer/gazetteer.cli.js';
 
@@ -60,6 +61,7 @@ may run against one PostgreSQL database. With the embedded PGlite database the w
 const COMMANDS: CliCommand[] = [
   ...CORE_COMMANDS,
   catalogueCommand,
+  apiClientCommand,
   routeCommand,
   importAreasCommand,
   ...gazetteerCommands,

@@ -45,7 +45,28 @@ export const ConfigSchema = Type.Object(
       default: './data',
       minLength: 1,
       description:
-        'Folder for local data: the PGlite database (pglite/), the file mailbox (mail/) and the demo sign-ins (demo-credentials.txt).',
+        'Folder for local data: the PGlite database (pglite/), the file mailbox (mail/), residents’ photos (uploads/photos/) and the demo sign-ins (demo-credentials.txt).',
+    }),
+    CIVICDESK_PHOTO_MAX_BYTES: Type.Integer({
+      minimum: 1024,
+      maximum: 100 * 1024 * 1024,
+      default: 10 * 1024 * 1024,
+      description:
+        'Largest photo a resident may upload, in bytes (default 10 MiB). Larger files are refused with a message before they are read as images.',
+    }),
+    CIVICDESK_PHOTO_MAX_PIXELS: Type.Integer({
+      minimum: 10_000,
+      maximum: 268_402_689,
+      default: 40_000_000,
+      description:
+        'Largest photo a resident may upload, in pixels (width times height; default 40 million). Guards against small files that decode to huge images.',
+    }),
+    CIVICDESK_PHOTO_MAX_PER_REPORT: Type.Integer({
+      minimum: 0,
+      maximum: 20,
+      default: 3,
+      description:
+        'Most photos a resident may add to one report (0 turns photo uploads off). A service may set a lower limit of its own.',
     }),
     SMTP_URL: Type.Optional(
       Type.String({
@@ -71,6 +92,39 @@ export const ConfigSchema = Type.Object(
       minLength: 1,
       maxLength: 120,
       description: 'Name shown in the header, page titles and emails.',
+    }),
+    CIVICDESK_MAP_TILE_URL: Type.String({
+      default: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+      minLength: 1,
+      maxLength: 500,
+      description:
+        'Map tiles: an OpenStreetMap-compatible (XYZ) URL template with {z}, {x} and {y}, and optionally {s} at the start of the host name for subdomains or {r} for high-resolution tiles; https, or a path on this site. The Content Security Policy lets images come from this host only. Use your own tile server, or one whose usage policy allows your traffic.',
+    }),
+    CIVICDESK_MAP_ATTRIBUTION: Type.String({
+      default: '© [OpenStreetMap contributors](https://www.openstreetmap.org/copyright)',
+      minLength: 1,
+      maxLength: 500,
+      description:
+        'Credit for the map tiles, shown on every map. Plain text; write a link as [text](https://...).',
+    }),
+    CIVICDESK_MAP_MAX_ZOOM: Type.Integer({
+      minimum: 1,
+      maximum: 22,
+      default: 19,
+      description: 'The closest zoom level the tile server provides (OpenStreetMap: 19).',
+    }),
+    CIVICDESK_REFERENCE_PREFIX: Type.String({
+      default: 'CD',
+      pattern: '^[A-Z]{2,5}$',
+      description:
+        'Two to five capital letters that start every case reference, e.g. TRF gives TRF-7K3Q-9X2M. Choose it before the first case: changing it later does not change existing references.',
+    }),
+    CIVICDESK_DUPLICATE_RADIUS_METRES: Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      default: 50,
+      description:
+        'Before a resident reports, open reports of the same service within this distance are offered to follow instead. 0 turns the check off.',
     }),
     CIVICDESK_SESSION_SECRET: Type.Optional(
       Type.String({
@@ -216,6 +270,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!config.SMTP_URL)
       problems.push('SMTP_URL is required in production (the file mailbox sends nothing)');
   }
+  const tileProblem = mapTileUrlProblem(config.CIVICDESK_MAP_TILE_URL);
+  if (tileProblem) problems.push(`CIVICDESK_MAP_TILE_URL: ${tileProblem}`);
   if (!config.DATABASE_URL && !config.CIVICDESK_RUN_WORKER) {
     problems.push(
       'CIVICDESK_RUN_WORKER=false needs PostgreSQL (DATABASE_URL): with the embedded database no separate worker can run, so no email would ever be sent',
@@ -239,4 +295,33 @@ export function describeSettings(): { key: string; description: string; default?
     const schema = ConfigSchema.properties[key] as { description?: string; default?: unknown };
     return { key, description: schema.description ?? '', default: schema.default };
   });
+}
+
+/** Why a map tile URL template cannot be used, or undefined if it can. */
+export function mapTileUrlProblem(template: string): string | undefined {
+  for (const placeholder of ['{z}', '{x}', '{y}']) {
+    if (!template.includes(placeholder)) return `the tile URL template has no ${placeholder}`;
+  }
+  if (template.startsWith('/') && !template.startsWith('//')) return undefined;
+  const match = /^(https?):\/\/([^/?#]+)[/?#]/.exec(template);
+  if (!match) return 'the tile URL must start with https:// (or http://), or be a path on this site';
+  const host = match[2]!.replace(/^\{s\}\./, 'a.');
+  if (/[{}\s@]/.test(host)) return 'only {s}, at the start of the host name, may stand for part of the host';
+  try {
+    new URL(`${match[1]}://${host}/`);
+  } catch {
+    return `"${match[2]}" is not a host name`;
+  }
+  return undefined;
+}
+
+/**
+ * The Content Security Policy source the map tiles come from: 'self' for a path on this site, otherwise
+ * the tile server's origin, with a wildcard for the {s} subdomain label only. Expects a template that
+ * passed mapTileUrlProblem.
+ */
+export function mapTileSource(template: string): string {
+  if (template.startsWith('/') && !template.startsWith('//')) return "'self'";
+  const match = /^(https?):\/\/([^/?#]+)/.exec(template)!;
+  return `${match[1]}://${match[2]!.replace(/^\{s\}\./, '*.').toLowerCase()}`;
 }

@@ -8,9 +8,12 @@ import { currentAreas } from './modules/areas/areas.service.js';
 import { AreaIndexProvider } from './modules/areas/spatial-index.js';
 import { CalendarsService } from './modules/calendars/calendars.service.js';
 import { CatalogueService } from './modules/catalogue/catalogue.service.js';
+import { GazetteerService } from './modules/gazetteer/gazetteer.service.js';
 import { OrganisationsService } from './modules/organisations/organisations.service.js';
 import { RoutingService, type AreaLookup } from './modules/routing/routing.service.js';
 import { ServicesService } from './modules/services/services.service.js';
+import { ContactsService } from './modules/contacts/contacts.service.js';
+import { ReportsService } from './modules/reports/reports.service.js';
 
 export interface AreaSummary {
   id: string;
@@ -26,9 +29,14 @@ export interface Domain {
   calendars: CalendarsService;
   routing: RoutingService;
   catalogue: CatalogueService;
+  /** Place search and reverse lookup (postcodes, streets, places, addresses). */
+  gazetteer: GazetteerService;
   /** This process's spatial index over the current areas, kept fresh from the database. */
   areaIndex: AreaIndexProvider;
   areasSummary(): Promise<AreaSummary[]>;
+  contacts: ContactsService;
+  /** Reports as residents see them: nearby, tracking, public views, following. */
+  reports: ReportsService;
 }
 
 export function buildDomain(db: Kysely<Database>, options: { areaIndex?: AreaIndexProvider } = {}): Domain {
@@ -41,12 +49,16 @@ export function buildDomain(db: Kysely<Database>, options: { areaIndex?: AreaInd
   const calendars = new CalendarsService(db);
   const routing = new RoutingService(db, { areas, services, organisations, calendars });
   const catalogue = new CatalogueService(db, { organisations, services, calendars, routing });
+  const contacts = new ContactsService();
   return {
     organisations,
     services,
     calendars,
     routing,
     catalogue,
+    gazetteer: new GazetteerService(db),
+    contacts,
+    reports: new ReportsService(db, { services, organisations, contacts }),
     areaIndex,
     areasSummary: async () =>
       (await currentAreas(db)).map(({ id, kind, code, name, bodyId }) => ({ id, kind, code, name, bodyId })),

@@ -215,6 +215,106 @@ export interface GazetteerAddressTable {
   updated_at: Generated<Date>;
 }
 
+export interface ContactTable {
+  id: Generated<string>;
+  name: string | null;
+  email: string | null;
+  email_normalised: string | null;
+  phone: string | null;
+  email_verified_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ApiClientTable {
+  id: Generated<string>;
+  name: string;
+  key_prefix: string;
+  key_hash: string;
+  scopes: ColumnType<string[], string[] | undefined, string[]>;
+  service_codes: ColumnType<string[], string[] | undefined, string[]>;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export type CaseStatus =
+  | 'received'
+  | 'in_progress'
+  | 'action_scheduled'
+  | 'fixed'
+  | 'closed_not_fixed'
+  | 'not_responsible'
+  | 'duplicate'
+  | 'cancelled';
+
+export type CaseChannel = 'web' | 'api' | 'phone' | 'email' | 'visit' | 'letter' | 'open311';
+
+export interface CasesTable {
+  id: Generated<string>;
+  reference: string;
+  service_id: string;
+  body_id: string;
+  team_id: string | null;
+  status: Generated<CaseStatus>;
+  channel: CaseChannel;
+  description: Generated<string>;
+  answers: Json<Record<string, string | string[]>>;
+  lat: number;
+  lon: number;
+  location_description: Generated<string>;
+  location_detail: Generated<string>;
+  areas: Json<{ kind: string; code: string; name: string }[]>;
+  routing: Json<Record<string, unknown>>;
+  due_at: Date | null;
+  reporter_contact_id: string | null;
+  reporter_name_public: Generated<boolean>;
+  updates_by_email: Generated<boolean>;
+  is_public: Generated<boolean>;
+  tracking_token_hash: string;
+  idempotency_key: string | null;
+  api_client_id: string | null;
+  outcome: string | null;
+  closed_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface CaseEventTable {
+  id: ColumnType<number, never, never>;
+  case_id: string;
+  kind: string;
+  is_public: Generated<boolean>;
+  body: Generated<string>;
+  data: Json<Record<string, unknown>>;
+  actor: 'resident' | 'staff' | 'system' | 'integration';
+  actor_staff_id: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface CaseFollowerTable {
+  case_id: string;
+  contact_id: string;
+  updates_by_email: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
+/** Residents' photos (src/modules/photos); the files themselves are in the PhotoStore. */
+export interface PhotoTable {
+  id: Generated<string>;
+  owner_key: string;
+  case_id: string | null;
+  storage_key: string;
+  thumbnail_key: string;
+  width: number;
+  height: number;
+  bytes: number;
+  source_type: string;
+  is_public: Generated<boolean>;
+  created_at: Generated<Date>;
+  attached_at: Date | null;
+}
+
 export interface Database {
   body: BodyTable;
   team: TeamTable;
@@ -230,6 +330,12 @@ export interface Database {
   calendar_closure: CalendarClosureTable;
   routing_rule: RoutingRuleTable;
   site_setting: SiteSettingTable;
+  photo: PhotoTable;
+  contact: ContactTable;
+  api_client: ApiClientTable;
+  cases: CasesTable;
+  case_event: CaseEventTable;
+  case_follower: CaseFollowerTable;
   gazetteer_postcode: GazetteerPostcodeTable;
   gazetteer_place: GazetteerPlaceTable;
   gazetteer_place_point: GazetteerPlacePointTable;

@@ -395,3 +395,23 @@ export const demoCatalogue: Catalogue = {
     },
   ],
 };
+
+/**
+ * Fictional streets and places for the demo's place search: each street a line of points (as a
+ * street-tree or lamp-post file would give), all inside the demo council's boundary.
+ */
+export const demoStreets: { name: string; locality: string; from: [number, number]; to: [number, number] }[] =
+  [
+    { name: 'Ashdown High Street', locality: 'Ashdown', from: [-2.352, 53.447], to: [-2.338, 53.449] },
+    { name: 'Mill Lane', locality: 'Ashdown', from: [-2.381, 53.452], to: [-2.372, 53.458] },
+    { name: 'Church Road', locality: 'Eastbrook', from: [-2.31, 53.441], to: [-2.296, 53.446] },
+    { name: 'Station Road', locality: 'Southfield', from: [-2.318, 53.418], to: [-2.305, 53.412] },
+    { name: 'Wickham Green Lane', locality: 'Little Wickham', from: [-2.378, 53.409], to: [-2.366, 53.415] },
+    { name: 'Orchard Close', locality: 'Little Wickham', from: [-2.372, 53.418], to: [-2.369, 53.421] },
+  ];
+
+export const demoPlaces: { name: string; locality: string; at: [number, number] }[] = [
+  { name: 'Ashdown Park', locality: 'Ashdown', at: [-2.345, 53.455] },
+  { name: 'Little Wickham Village Green', locality: 'Little Wickham', at: [-2.371, 53.412] },
+  { name: 'Southfield Library', locality: 'Southfield', at: [-2.311, 53.415] },
+];

@@ -8,7 +8,10 @@ import { hash } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import type { Database, StaffRole } from '../db/database.js';
 import { buildDomain } from '../domain.js';
-import { demoAreas, demoCatalogue, demoStaff } from './demo-council.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { demoAreas, demoCatalogue, demoPlaces, demoStaff, demoStreets } from './demo-council.js';
 
 export interface DemoCredential {
   role: StaffRole;
@@ -72,5 +75,32 @@ export async function seedDemoCouncil(db: Kysely<Database>): Promise<DemoCredent
         .execute();
     }
   });
+  await seedDemoPlaces(domain);
   return credentials;
+}
+
+/** The demo's place search, loaded through the same CSV import a council uses for its own data. */
+async function seedDemoPlaces(domain: ReturnType<typeof buildDomain>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'civicdesk-demo-'));
+  try {
+    const streets = path.join(dir, 'streets.csv');
+    const rows = demoStreets.flatMap((street) =>
+      Array.from({ length: 6 }, (_, i) => {
+        const t = i / 5;
+        const lon = street.from[0] + (street.to[0] - street.from[0]) * t;
+        const lat = street.from[1] + (street.to[1] - street.from[1]) * t;
+        return `"${street.name}","${street.locality}",${lon.toFixed(6)},${lat.toFixed(6)}`;
+      }),
+    );
+    fs.writeFileSync(streets, `street,locality,lon,lat\n${rows.join('\n')}\n`);
+    await domain.gazetteer.importStreets(streets, { nameField: 'street', localityField: 'locality' });
+    const places = path.join(dir, 'places.csv');
+    fs.writeFileSync(
+      places,
+      `name,locality,lon,lat\n${demoPlaces.map((p) => `"${p.name}","${p.locality}",${p.at[0]},${p.at[1]}`).join('\n')}\n`,
+    );
+    await domain.gazetteer.importPlaces(places, { nameField: 'name', localityField: 'locality' });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

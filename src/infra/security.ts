@@ -10,13 +10,25 @@ import crypto from 'node:crypto';
 import fp from 'fastify-plugin';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import type { Config } from '../config.js';
+import { mapTileSource, type Config } from '../config.js';
 import { AppError } from '../lib/errors.js';
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set when a form arrived from a session that has since expired (see csrfOnMissingSession). */
+    sessionExpired: boolean;
+  }
   interface FastifyContextConfig {
     /** false: this route does not use cookie sessions, so needs no CSRF token. */
     csrf?: boolean;
+    /**
+     * 'recover': when the check fails only because the session has gone (it expired mid-form), do not
+     * refuse: mark the request (request.sessionExpired) so the handler can show the form again with what
+     * was typed, saving nothing. A token that is present but wrong is still refused.
+     */
+    csrfOnMissingSession?: 'recover';
+    /** multipart forms: the token may come in the query string, as the body is read by the handler. */
+    csrfInQuery?: boolean;
   }
 }
 
@@ -39,7 +51,8 @@ export default fp(
           defaultSrc: ["'self'"],
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
+          // Map tiles come from the configured tile server's host, and nowhere else.
+          imgSrc: [...new Set(["'self'", 'data:', mapTileSource(config.CIVICDESK_MAP_TILE_URL)])],
           fontSrc: ["'self'"],
           connectSrc: ["'self'"],
           formAction: ["'self'"],
@@ -55,6 +68,7 @@ export default fp(
     });
 
     await app.register(rateLimit, { global: false });
+    app.decorateRequest('sessionExpired', false);
 
     app.addHook('preValidation', async (request) => {
       if (SAFE_METHODS.has(request.method)) return;
@@ -76,9 +90,17 @@ export default fp(
 
       const session = await request.loadSession();
       const body = request.body as Record<string, unknown> | undefined;
+      const query = request.query as Record<string, unknown> | undefined;
       const sent =
         (typeof body?._csrf === 'string' ? body._csrf : undefined) ??
+        (request.routeOptions.config?.csrfInQuery && typeof query?._csrf === 'string'
+          ? query._csrf
+          : undefined) ??
         (typeof request.headers['x-csrf-token'] === 'string' ? request.headers['x-csrf-token'] : undefined);
+      if (!session && sent && request.routeOptions.config?.csrfOnMissingSession === 'recover') {
+        request.sessionExpired = true;
+        return;
+      }
       if (!session || !sent || !tokensMatch(sent, session.csrfToken)) {
         throw new AppError('csrf_failed');
       }

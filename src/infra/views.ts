@@ -52,6 +52,12 @@ export default fp(
         councilName: opts.config.CIVICDESK_COUNCIL_NAME,
         showDevPages: !opts.config.isProduction,
         currentPath: request.url.split('?')[0],
+        // For map components' data attributes (see src/client/README.md).
+        map: {
+          tileUrl: opts.config.CIVICDESK_MAP_TILE_URL,
+          attribution: opts.config.CIVICDESK_MAP_ATTRIBUTION,
+          maxZoom: opts.config.CIVICDESK_MAP_MAX_ZOOM,
+        },
       };
       const html = await new Promise<string>((resolve, reject) =>
         env.render(

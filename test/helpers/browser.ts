@@ -18,6 +18,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import type { Database } from '../../src/db/database.js';
@@ -64,15 +65,18 @@ export interface TestServer {
 export async function startServer({
   seed,
   env,
+  beforeReady,
 }: {
   seed?: (db: Kysely<Database>) => Promise<unknown>;
   env?: Record<string, string>;
+  /** Add test-only routes (a page with a component on it, a stub endpoint) before the app is sealed. */
+  beforeReady?: (app: FastifyInstance) => void;
 } = {}): Promise<TestServer> {
   const database = await createTestDatabase('pglite');
   let testApp: TestApp | undefined;
   try {
     if (seed) await seed(database.db);
-    testApp = await buildTestApp(database, env ? { env } : {});
+    testApp = await buildTestApp(database, { env, beforeReady });
     await testApp.app.listen({ port: 0, host: '127.0.0.1' });
   } catch (error) {
     await testApp?.close();

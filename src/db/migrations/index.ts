@@ -7,10 +7,14 @@ import * as foundation from './2026_11_23_1800_foundation.js';
 import * as areaRevision from './2026_11_23_1910_area_revision.js';
 import * as gazetteer from './2026_11_23_1920_gazetteer.js';
 import * as routing from './2026_11_23_1930_routing.js';
+import * as cases from './2026_11_23_2000_cases.js';
+import * as photos from './2026_11_23_2010_photos.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_1800_foundation': foundation,
   '2026_11_23_1910_area_revision': areaRevision,
   '2026_11_23_1920_gazetteer': gazetteer,
   '2026_11_23_1930_routing': routing,
+  '2026_11_23_2000_cases': cases,
+  '2026_11_23_2010_photos': photos,
 };

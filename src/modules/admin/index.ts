@@ -13,12 +13,14 @@ import {
   CatalogueService,
   parseCatalogueText,
 } from '../catalogue/catalogue.service.js';
-import { BODY_KIND_LABELS } from '../organisations/organisations.service.js';
 import { RuleInvalidError, type RuleInput } from '../routing/routing.service.js';
 import type { AnswerCondition } from '../routing/routing-engine.js';
 import { QUESTION_DATATYPES, type Question } from '../services/service-definition.js';
 import type { Service, ServiceInput } from '../services/services.service.js';
 import { ROLE_LABELS } from '../staff/staff.service.js';
+import { registerAreaRoutes } from './areas.routes.js';
+import { registerCalendarRoutes } from './calendars.routes.js';
+import { registerOrganisationRoutes } from './organisations.routes.js';
 
 const NAVIGATION = [
   { href: '/admin/services', text: 'Services' },
@@ -522,29 +524,14 @@ export default async function adminModule(app: FastifyInstance): Promise<void> {
   );
 
   // ---------------------------------------------------------------- bodies, calendars, areas
-  app.get('/admin/organisations', adminOnly, async (request, reply) => {
-    const [bodies, teams] = await Promise.all([domain.organisations.bodies(), domain.organisations.teams()]);
-    return render(request, reply, 'organisations.njk', {
-      bodies: bodies.map((b) => ({
-        ...b,
-        kindLabel: BODY_KIND_LABELS[b.kind],
-        teams: teams.filter((t) => t.bodyId === b.id),
-      })),
-    });
-  });
-
-  app.get('/admin/calendars', adminOnly, async (request, reply) => {
-    const calendars = await domain.calendars.list();
-    const days = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
-    return render(request, reply, 'calendars.njk', {
-      calendars: calendars.map((c) => ({ ...c, days: c.workingWeekdays.map((d) => days[d]).join(', ') })),
-    });
-  });
+  await registerOrganisationRoutes(app, { render, adminOnly });
+  await registerCalendarRoutes(app, { render, adminOnly });
 
   app.get('/admin/areas', adminOnly, async (request, reply) => {
     const areas = await domain.areasSummary();
     return render(request, reply, 'areas.njk', { areas });
   });
+  await registerAreaRoutes(app, { render, adminOnly });
 
   // ---------------------------------------------------------------- catalogue
   app.get('/admin/catalogue', adminOnly, async (request, reply) =>

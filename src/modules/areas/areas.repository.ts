@@ -136,3 +136,44 @@ export async function readAreaRevision(db: Executor): Promise<number> {
   const row = await db.selectFrom('area_revision').select('revision').executeTakeFirst();
   return row?.revision ?? 0;
 }
+
+/** One version of an area with its shape, for showing it (the admin area page). */
+export interface AreaDetail extends StoredArea {
+  validFrom: string;
+  validTo: string | null;
+  bbox: BBox;
+}
+
+/** The area version with this id, or undefined. The caller checks the id is a UUID. */
+export async function findArea(db: Executor, id: string): Promise<AreaDetail | undefined> {
+  const row = await db
+    .selectFrom('area')
+    .select([
+      'id',
+      'kind',
+      'code',
+      'name',
+      'body_id',
+      'geometry',
+      'min_lon',
+      'min_lat',
+      'max_lon',
+      'max_lat',
+      validFromText,
+      validToText,
+    ])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    kind: row.kind,
+    code: row.code,
+    name: row.name,
+    bodyId: row.body_id,
+    geometry: (typeof row.geometry === 'string' ? JSON.parse(row.geometry) : row.geometry) as AreaGeometry,
+    validFrom: row.valid_from,
+    validTo: row.valid_to,
+    bbox: [row.min_lon, row.min_lat, row.max_lon, row.max_lat],
+  };
+}

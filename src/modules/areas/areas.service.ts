@@ -377,3 +377,14 @@ export function currentAreas(db: Executor, day: string = ukToday()): Promise<rep
 export function areaRevision(db: Executor): Promise<number> {
   return repo.readAreaRevision(db);
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** One area version with its geometry, by id (any version, in force or not); undefined if there is none. */
+export async function areaById(db: Executor, id: string): Promise<repo.AreaDetail | undefined> {
+  // Not a UUID: no such area (PostgreSQL would refuse to compare it with a uuid column).
+  if (!UUID.test(id)) return undefined;
+  return repo.findArea(db, id);
+}
+
+export type { AreaDetail } from './areas.repository.js';

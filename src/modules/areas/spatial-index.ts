@@ -80,6 +80,8 @@ export class AreaIndex {
   private readonly tree: Flatbush | undefined;
   /** Scratch space for one lookup: the best location found so far per area (0 none, 1 boundary, 2 inside). */
   private readonly best: Uint8Array;
+  /** minLon, minLat, maxLon, maxLat around every area some body covers: where reports can be made. */
+  readonly coverage: readonly [number, number, number, number] | undefined;
 
   constructor(areas: readonly IndexedArea[]) {
     const match = ({ id, kind, code, name, bodyId }: IndexedArea, onBoundary: boolean): ContainingArea =>
@@ -106,6 +108,15 @@ export class AreaIndex {
       }
     });
     this.polygonArea = Uint32Array.from(owners);
+    let box: [number, number, number, number] | undefined;
+    this.polygons.forEach((polygon, i) => {
+      if (areas[owners[i]!]!.bodyId === null) return;
+      const [w, s, e, n] = polygon.bbox;
+      box = box
+        ? [Math.min(box[0], w), Math.min(box[1], s), Math.max(box[2], e), Math.max(box[3], n)]
+        : [w, s, e, n];
+    });
+    this.coverage = box;
     this.best = new Uint8Array(areas.length);
     if (this.polygons.length > 0) {
       const tree = new Flatbush(this.polygons.length);

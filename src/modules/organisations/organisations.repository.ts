@@ -53,3 +53,56 @@ export async function upsertTeam(
     .executeTakeFirstOrThrow();
   return row.id;
 }
+
+export function findTeam(db: Executor, bodyId: string, code: string): Promise<TeamRow | undefined> {
+  return db
+    .selectFrom('team')
+    .selectAll()
+    .where('body_id', '=', bodyId)
+    .where('code', '=', code)
+    .executeTakeFirst();
+}
+
+/** Inserts a new body; undefined (and nothing written) if the code is taken. */
+export async function insertBody(db: Executor, body: BodyInput): Promise<BodyRow | undefined> {
+  return db
+    .insertInto('body')
+    .values(body)
+    .onConflict((oc) => oc.column('code').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function updateBody(
+  db: Executor,
+  code: string,
+  changes: Omit<BodyInput, 'code'>,
+): Promise<BodyRow | undefined> {
+  return db
+    .updateTable('body')
+    .set({ ...changes, updated_at: new Date() })
+    .where('code', '=', code)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Inserts a new team; undefined (and nothing written) if the body already has a team with the code. */
+export async function insertTeam(
+  db: Executor,
+  team: { body_id: string; code: string; name: string; email: string | null },
+): Promise<TeamRow | undefined> {
+  return db
+    .insertInto('team')
+    .values(team)
+    .onConflict((oc) => oc.columns(['body_id', 'code']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function updateTeam(
+  db: Executor,
+  id: string,
+  changes: { name: string; email: string | null },
+): Promise<TeamRow | undefined> {
+  return db.updateTable('team').set(changes).where('id', '=', id).returningAll().executeTakeFirst();
+}

@@ -35,7 +35,15 @@ export const Question = Type.Object(
     text: Type.String({ minLength: 1, maxLength: 500 }),
     hint: Type.Optional(Type.String({ maxLength: 1000 })),
     /** Open311 datatypes, plus "notice": text shown to the resident that asks nothing (Open311 variable=false). */
-    datatype: Type.Union(QUESTION_DATATYPES.map((d) => Type.Literal(d))),
+    datatype: Type.Union([
+      Type.Literal('string'),
+      Type.Literal('text'),
+      Type.Literal('number'),
+      Type.Literal('datetime'),
+      Type.Literal('singlevaluelist'),
+      Type.Literal('multivaluelist'),
+      Type.Literal('notice'),
+    ]),
     required: Type.Boolean({ default: false }),
     /**
      * Filled in by Civicdesk, not asked (Open311 "automated"): e.g. the parish the point is in. The value
@@ -81,6 +89,20 @@ export const ServiceDefinition = Type.Object(
       { additionalProperties: false, default: { allowed: true, required: false, max: 3 } },
     ),
     anonymousAllowed: Type.Boolean({ default: false }),
+    /**
+     * The receipt email for this service, if not the standard one. Plain text with placeholders such as
+     * {{reference}}, {{service}}, {{location}}, {{handled_by}}, {{due_date}}, {{what_happens_next}},
+     * {{track_url}} and {{council}}; the HTML version is made from it.
+     */
+    receiptTemplate: Type.Optional(
+      Type.Object(
+        {
+          subject: Type.String({ minLength: 1, maxLength: 200 }),
+          body: Type.String({ minLength: 1, maxLength: 5000 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Where a case goes when no routing rule matches. */
     defaultBody: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
     defaultTeam: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })),

@@ -1,0 +1,56 @@
+import { configFrom, UsageError, withDatabase, type CliCommand } from '../../cli/command.js';
+import { ApiClientsService, SCOPES, type Scope } from './api-clients.service.js';
+
+export const apiClientCommand: CliCommand = {
+  name: 'api-client',
+  summary: 'Create, list or revoke keys for systems that call the JSON API or Open311.',
+  usage:
+    'civicdesk api-client create --name NAME [--scope reports:write ...] [--service CODE ...]\n' +
+    '       civicdesk api-client list\n       civicdesk api-client revoke PREFIX',
+  details: `create prints the new key once: store it in the other system, it cannot be shown again. With no
+--service the client may report to every service. Scopes: ${SCOPES.join(', ')} (default reports:write).
+revoke stops a key working at once; PREFIX is the part after "cdk_" shown by list.`,
+  options: {
+    name: { type: 'string', description: 'who the key is for, e.g. "FixMyStreet"' },
+    scope: { type: 'string', multiple: true, description: `a permission: ${SCOPES.join(' or ')}` },
+    service: { type: 'string', multiple: true, description: 'a service code the client may report to' },
+  },
+  async run({ values, positionals, env }) {
+    const [action, prefix] = positionals;
+    const config = configFrom(env);
+    return withDatabase(config, async ({ db }) => {
+      const clients = new ApiClientsService(db);
+      if (action === 'create') {
+        if (typeof values.name !== 'string' || !values.name.trim())
+          throw new UsageError('--name is required');
+        const scopes = ((values.scope as string[] | undefined) ?? ['reports:write']) as Scope[];
+        const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+        if (unknown.length) throw new UsageError(`unknown scope ${unknown.join(', ')}`);
+        const { client, key } = await clients.create({
+          name: values.name,
+          scopes,
+          serviceCodes: (values.service as string[] | undefined) ?? [],
+        });
+        console.log(
+          `Created API client "${client.name}" (prefix ${client.keyPrefix}). Its key, shown only now:\n\n  ${key}\n`,
+        );
+        return 0;
+      }
+      if (action === 'list') {
+        for (const c of await clients.list()) {
+          console.log(
+            `${c.keyPrefix}  ${c.revokedAt ? 'revoked' : 'active '}  ${c.name}  scopes: ${c.scopes.join(', ') || '-'}  services: ${c.serviceCodes.join(', ') || 'all'}`,
+          );
+        }
+        return 0;
+      }
+      if (action === 'revoke') {
+        if (!prefix) throw new UsageError('name the key prefix to revoke');
+        const revoked = await clients.revoke(prefix);
+        console.log(revoked ? `Revoked ${prefix}.` : `No active key with prefix ${prefix}.`);
+        return revoked ? 0 : 1;
+      }
+      throw new UsageError('say create, list or revoke');
+    });
+  },
+};

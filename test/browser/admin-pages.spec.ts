@@ -1,0 +1,177 @@
+/**
+ * Every administration page in a real browser, signed in as the demo council's admin: each renders with
+ * one h1, is axe-clean (WCAG 2.x A/AA and best practice), and runs under the strict CSP without a
+ * console error. And a form's error state: the error summary, the field's message and the "Error: "
+ * title, axe-clean too, with focus moved to the summary.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { seedDemoCouncil, type DemoCredential } from '../../src/demo/seed.js';
+import {
+  assertNoAxeViolations,
+  launchBrowser,
+  startServer,
+  watchForProblems,
+  type PageProblems,
+  type TestServer,
+} from '../helpers/browser.js';
+
+describe('administration pages in a browser', () => {
+  let browser: Browser;
+  let server: TestServer;
+  let credentials: DemoCredential[] = [];
+  let context: BrowserContext;
+  let page: Page;
+  let problems: PageProblems;
+
+  before(async () => {
+    // Both at once; whichever started is closed in after() even if the other failed.
+    const [launched, started] = await Promise.allSettled([
+      launchBrowser().then((b) => (browser = b)),
+      startServer({ seed: async (db) => (credentials = (await seedDemoCouncil(db)) ?? []) }).then(
+        (s) => (server = s),
+      ),
+    ]);
+    for (const outcome of [launched, started]) if (outcome.status === 'rejected') throw outcome.reason;
+
+    context = await browser.newContext();
+    page = await context.newPage();
+    problems = await watchForProblems(page);
+    const admin = credentials.find((c) => c.role === 'admin');
+    assert.ok(admin, 'the demo council has an admin');
+    await page.goto(server.url('/staff/sign-in?next=/admin'));
+    await page.getByLabel('Email address').fill(admin.email);
+    await page.getByLabel('Password', { exact: true }).fill(admin.password);
+    await Promise.all([
+      page.waitForURL(server.url('/admin')),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ]);
+  });
+
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.close();
+  });
+
+  /** Opens a page, checks it rendered with one h1, and audits it. */
+  async function audit(path: string, heading: RegExp): Promise<void> {
+    problems.clear();
+    const response = await page.goto(server.url(path));
+    assert.equal(response?.status(), 200, `${path} answered ${response?.status()}`);
+    const h1 = page.locator('h1');
+    assert.equal(await h1.count(), 1, `${path} has one h1`);
+    assert.match((await h1.textContent())?.trim() ?? '', heading, path);
+    await assertNoAxeViolations(page, path);
+    problems.assertNone(path);
+  }
+
+  it('audits the dashboard, services and questions', async () => {
+    const { domain } = server.testApp.app;
+    const pothole = await domain.services.get('pothole');
+    assert.ok(pothole?.definition.questions[0], 'the demo pothole service asks questions');
+    await audit('/admin', /^Administration$/);
+    await audit('/admin/services', /^Services$/);
+    await audit('/admin/services/new', /^Add a service$/);
+    await audit('/admin/services/pothole', /^Pothole$/);
+    await audit(
+      `/admin/services/pothole/questions/${pothole.definition.questions[0].code}`,
+      /^Edit question$/,
+    );
+    await audit('/admin/services/pothole/questions/new', /^Add a question$/);
+  });
+
+  it('audits the routing rules, a rule form and the test bench with a result', async () => {
+    const [rule] = await server.testApp.app.domain.routing.rules();
+    assert.ok(rule, 'the demo council has routing rules');
+    await audit('/admin/routing', /^Routing rules$/);
+    await audit('/admin/routing/new', /^Add a routing rule$/);
+    await audit(`/admin/routing/rules/${rule.id}`, /^Edit routing rule$/);
+    await audit('/admin/routing/test', /^Routing test bench$/);
+    await audit(
+      '/admin/routing/test?lat=53.45&lon=-2.38&service=pothole&answers=danger%3Dno',
+      /^Routing test bench$/,
+    );
+    assert.equal(await page.locator('#result').count(), 1, 'the test bench shows a result');
+  });
+
+  it('audits bodies, a body, the body and team forms', async () => {
+    await audit('/admin/organisations', /^Bodies and teams$/);
+    await audit('/admin/organisations/new', /^Add a body$/);
+    await audit('/admin/organisations/ashdown', /^Ashdown Borough Council/);
+    await audit('/admin/organisations/ashdown/edit', /^Change the body’s details$/);
+    await audit('/admin/organisations/ashdown/teams/new', /^Add a team$/);
+    await audit('/admin/organisations/ashdown/teams/highways', /^Change Highways$/);
+  });
+
+  it('audits calendars, a calendar, the calendar and closure forms', async () => {
+    await audit('/admin/calendars', /^Calendars$/);
+    await audit('/admin/calendars/new', /^Add a calendar$/);
+    await audit('/admin/calendars/standard', /^Council offices/);
+    assert.equal(
+      await page.locator('#bank-holidays + p + table tbody tr').count(),
+      10,
+      'the next 10 bank holidays',
+    );
+    await audit('/admin/calendars/standard/edit', /^Change the working week$/);
+    await audit('/admin/calendars/standard/closures/new', /^Add a closure day$/);
+  });
+
+  it('audits areas and the catalogue', async () => {
+    await audit('/admin/areas', /^Areas$/);
+    await audit('/admin/catalogue', /^Catalogue file$/);
+  });
+
+  it('shows an axe-clean error state when a body’s email address is wrong, keeping what was typed', async () => {
+    problems.clear();
+    await page.goto(server.url('/admin/organisations/new'));
+    await page.getByLabel('Code', { exact: true }).fill('hale-barns');
+    await page.getByLabel('Name', { exact: true }).fill('Hale Barns Parish Council');
+    await page.getByLabel('Parish or town council').check();
+    await page.getByLabel('Email address (optional)').fill('clerk at hale-barns');
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.getByRole('button', { name: 'Add body' }).click(),
+    ]);
+
+    assert.match(await page.title(), /^Error: Add a body – /);
+    const summary = page.locator('.govuk-error-summary');
+    assert.equal(
+      (await summary.getByRole('link').textContent())?.trim(),
+      'Enter an email address in the correct format, like name@example.com',
+    );
+    assert.match(
+      (await page.locator('#email-error').textContent()) ?? '',
+      /Enter an email address in the correct format/,
+    );
+    assert.equal(await page.getByLabel('Email address (optional)').inputValue(), 'clerk at hale-barns');
+    // GOV.UK Frontend moves focus to the error summary.
+    await page.waitForFunction('document.activeElement?.classList.contains("govuk-error-summary")');
+    await assertNoAxeViolations(page, 'the body form with an error');
+    problems.assertNone('the body form with an error');
+  });
+
+  it('shows an axe-clean error state for a date that is not real', async () => {
+    problems.clear();
+    await page.goto(server.url('/admin/calendars/standard/closures/new'));
+    await page.getByLabel('Day').fill('30');
+    await page.getByLabel('Month').fill('2');
+    await page.getByLabel('Year').fill('2027');
+    await page.getByLabel('What it is for').fill('Staff training');
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.getByRole('button', { name: 'Add closure day' }).click(),
+    ]);
+    assert.match(await page.title(), /^Error: Add a closure day – /);
+    assert.equal(
+      await page.locator('.govuk-error-summary a').getAttribute('href'),
+      '#date-day',
+      'the summary links to the day',
+    );
+    await page.locator('.govuk-error-summary a').click();
+    assert.equal(await page.evaluate('document.activeElement?.id'), 'date-day');
+    await assertNoAxeViolations(page, 'the closure form with an error');
+    problems.assertNone('the closure form with an error');
+  });
+});

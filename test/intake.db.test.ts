@@ -1,0 +1,90 @@
+/**
+ * The intake's one transaction: the case and its outbox jobs are committed together or not at all.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import sharp from 'sharp';
+import { seedDemoCouncil } from '../src/demo/seed.js';
+import { AppError } from '../src/lib/errors.js';
+import { buildTestApp, type TestApp } from './helpers/app.js';
+import { describeEachEngine } from './helpers/database.js';
+
+describeEachEngine('intake transaction', (getDatabase) => {
+  let t: TestApp;
+  before(async () => {
+    await seedDemoCouncil(getDatabase().db);
+    t = await buildTestApp(getDatabase());
+  });
+  after(() => t.close());
+
+  const count = async (table: 'cases' | 'outbox_job' | 'contact', description?: string) => {
+    let query = getDatabase()
+      .db.selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'));
+    if (description && table === 'cases')
+      query = query.where('description', '=', description) as typeof query;
+    return Number((await query.executeTakeFirstOrThrow()).n);
+  };
+
+  const submission = (description: string, photos?: { ids: string[]; ownerKey: string }) => ({
+    serviceCode: 'street-light',
+    lat: 53.45,
+    lon: -2.38,
+    description,
+    answers: { fault: 'out' },
+    reporter: { name: 'Lee Light', email: `lee.${description.length}@example.org` },
+    channel: 'web' as const,
+    ...(photos ? { photos } : {}),
+  });
+
+  it('writes the case, its contact, its timeline and both emails’ jobs in one commit', async () => {
+    const jobsBefore = await count('outbox_job');
+    const result = await t.app.intake.submit(submission('Lamp out on the corner'));
+    assert.equal(result.created, true);
+    assert.equal(await count('cases', 'Lamp out on the corner'), 1);
+    const jobs = await getDatabase()
+      .db.selectFrom('outbox_job')
+      .select(['kind', 'dedupe_key'])
+      .where('id', '>', 0)
+      .execute();
+    assert.equal(jobs.length - jobsBefore, 2);
+    assert.deepEqual(
+      jobs
+        .map((j) => j.dedupe_key)
+        .filter((k) => k?.endsWith(result.case.id))
+        .sort(),
+      [`receipt:${result.case.id}`, `team-notice:${result.case.id}`],
+    );
+    const events = await getDatabase()
+      .db.selectFrom('case_event')
+      .select('kind')
+      .where('case_id', '=', result.case.id)
+      .execute();
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['created', 'routed'],
+    );
+  });
+
+  it('rolls back the case and its jobs together when anything in the transaction fails', async () => {
+    // Someone else's photo: attaching it fails inside the transaction, after the case and jobs are written.
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } })
+      .jpeg()
+      .toBuffer();
+    const theirs = await t.app.photos.upload(jpeg, 'web:someone-else');
+    const [casesBefore, jobsBefore, contactsBefore] = await Promise.all([
+      count('cases'),
+      count('outbox_job'),
+      count('contact'),
+    ]);
+    await assert.rejects(
+      t.app.intake.submit(submission('This must not be saved', { ids: [theirs.id], ownerKey: 'web:me' })),
+      (error: unknown) =>
+        error instanceof AppError &&
+        /photos is no longer available/.test(error.fieldErrors[0]?.message ?? ''),
+    );
+    assert.equal(await count('cases'), casesBefore, 'no case');
+    assert.equal(await count('outbox_job'), jobsBefore, 'no email jobs');
+    assert.equal(await count('contact'), contactsBefore, 'no contact');
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * The JSON intake end to end: an API client reports a pothole, the case is routed and committed with
+ * its receipt job, the worker sends the receipt to a real SMTP server, and its link opens the tracking
+ * page. Retries with the same Idempotency-Key return the same case; bad input gets problem details.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { pino } from 'pino';
+import { seedDemoCouncil } from '../src/demo/seed.js';
+import type { Worker } from '../src/infra/jobs/jobs.js';
+import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import { describeEachEngine } from './helpers/database.js';
+import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+
+const pothole = {
+  service_code: 'pothole',
+  lat: 53.45,
+  lon: -2.38,
+  description: 'Deep hole by the bus stop, cars swerving round it',
+  location_detail: 'outside number 12',
+  answers: { danger: 'no', size: 'large' },
+  reporter: { name: 'Rita Resident', email: 'Rita.Resident@example.org', phone: '0161 496 0000' },
+};
+
+describeEachEngine('reports API', (getDatabase) => {
+  let t: TestApp;
+  let smtp: TestSmtpServer;
+  let worker: Worker;
+  let key: string;
+
+  before(async () => {
+    smtp = await startSmtpServer();
+    await seedDemoCouncil(getDatabase().db);
+    t = await buildTestApp(getDatabase(), {
+      env: {
+        SMTP_URL: smtp.url,
+        CIVICDESK_REFERENCE_PREFIX: 'ASH',
+        CIVICDESK_BASE_URL: 'https://report.ashdown.example',
+      },
+      parts: { jobSettings: { pollMs: 20 } },
+    });
+    ({ key } = await t.app.apiClients.create({ name: 'Test app', scopes: ['reports:write'] }));
+    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
+    await worker.start();
+  });
+  after(async () => {
+    await worker.stop();
+    await t.close();
+    await smtp.close();
+  });
+
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/reports',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+      payload: JSON.stringify(body),
+    });
+
+  it('refuses requests without a valid key', async () => {
+    const none = await t.app.inject({ method: 'POST', url: '/api/v1/reports', payload: pothole });
+    assert.equal(none.statusCode, 401);
+    assert.equal(none.json().code, 'unauthorized');
+    const wrong = await post(pothole, { authorization: `Bearer ${key.slice(0, -2)}xx` });
+    assert.equal(wrong.statusCode, 401);
+    const { key: readOnly } = await t.app.apiClients.create({ name: 'Reader', scopes: ['reports:read'] });
+    const noScope = await post(pothole, { authorization: `Bearer ${readOnly}` });
+    assert.equal(noScope.statusCode, 403);
+    const { key: binsOnly } = await t.app.apiClients.create({
+      name: 'Bins app',
+      scopes: ['reports:write'],
+      serviceCodes: ['missed-bin'],
+    });
+    const otherService = await post(pothole, { authorization: `Bearer ${binsOnly}` });
+    assert.equal(otherService.statusCode, 403);
+    assert.match(otherService.json().detail, /may not report to the service "pothole"/);
+  });
+
+  it('creates a routed case, emails a receipt whose link opens the tracking page', async () => {
+    const response = await post(pothole, { 'idempotency-key': 'req-1' });
+    assert.equal(response.statusCode, 201, response.body);
+    const body = response.json();
+    assert.match(body.reference, /^ASH-[23456789A-HJKMNP-TV-Z]{4}-[23456789A-HJKMNP-TV-Z]{4}$/);
+    assert.equal(response.headers.location, `/api/v1/reports/${body.reference}`);
+    assert.deepEqual(body.handled_by, {
+      body: 'Ashdown Borough Council (fictional)',
+      team: body.handled_by.team,
+    });
+    assert.ok(['Highways', 'Out-of-hours duty officer'].includes(body.handled_by.team), body.handled_by.team);
+    assert.ok(body.due_at && new Date(body.due_at) > new Date());
+
+    const receipt = await smtp.waitFor((m) => m.parsed.subject === `Your report ${body.reference}: Pothole`);
+    assert.deepEqual(receipt.envelope.to, ['Rita.Resident@example.org']);
+    const text = receipt.parsed.text ?? '';
+    assert.match(text, /Dear Rita Resident/);
+    assert.match(text, /outside number 12/);
+    assert.match(text, new RegExp(`Your reference is ${body.reference}`));
+    assert.ok(receipt.parsed.html && /<html lang="en">/.test(receipt.parsed.html));
+    const link = /(https:\/\/report\.ashdown\.example\/track\/\S+)/.exec(text)?.[1];
+    assert.ok(link, text);
+
+    const team = await smtp.waitFor(
+      (m) => m.parsed.subject?.startsWith(`New report ${body.reference}`) ?? false,
+    );
+    assert.ok(['highways@ashdown.example', 'duty@ashdown.example'].includes(team.envelope.to[0]!));
+    assert.doesNotMatch(
+      team.parsed.text ?? '',
+      /Rita|0161 496 0000|example\.org/,
+      'no personal details in the team notice',
+    );
+
+    const browser = new TestBrowser(t.app);
+    const opened = await browser.get(link.replace('https://report.ashdown.example', ''));
+    assert.equal(opened.statusCode, 303, 'the token is taken out of the address');
+    assert.equal(opened.headers.location, `/track/${body.reference}`);
+    const page = await browser.get(opened.headers.location as string);
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, new RegExp(`<h1 class="govuk-heading-l">${body.reference}</h1>`));
+    assert.match(page.body, /Received/);
+    assert.match(page.body, /Reported through an app/);
+    assert.match(page.body, /Deep hole by the bus stop/);
+
+    const stranger = await t.app.inject({
+      method: 'GET',
+      url: `/track/${body.reference}?token=not-the-token`,
+    });
+    assert.equal(stranger.statusCode, 404);
+    assert.doesNotMatch(stranger.body, /Deep hole/);
+    const publicPage = await t.app.inject({ method: 'GET', url: `/reports/${body.reference}` });
+    assert.equal(publicPage.statusCode, 200);
+    assert.doesNotMatch(
+      publicPage.body,
+      /Rita|0161 496 0000|example\.org/,
+      'the public page has no personal details',
+    );
+  });
+
+  it('returns the same case for a retried request with the same Idempotency-Key', async () => {
+    const first = await post({ ...pothole, lat: 53.451 }, { 'idempotency-key': 'retry-me' });
+    const [second, third] = await Promise.all([
+      post({ ...pothole, lat: 53.451 }, { 'idempotency-key': 'retry-me' }),
+      post({ ...pothole, lat: 53.451 }, { 'idempotency-key': 'retry-me' }),
+    ]);
+    assert.equal(first.statusCode, 201);
+    assert.equal(second.statusCode, 200);
+    assert.equal(second.headers['idempotent-replayed'], 'true');
+    assert.equal(second.json().reference, first.json().reference);
+    assert.equal(third.json().reference, first.json().reference);
+    const count = await getDatabase()
+      .db.selectFrom('cases')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('idempotency_key', 'like', '%retry-me')
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(count.n), 1);
+  });
+
+  it('keeps one contact per email address', async () => {
+    await post({
+      ...pothole,
+      lat: 53.452,
+      reporter: { ...pothole.reporter, email: 'rita.resident@EXAMPLE.org' },
+    });
+    const contacts = await getDatabase()
+      .db.selectFrom('contact')
+      .select('id')
+      .where('email_normalised', '=', 'rita.resident@example.org')
+      .execute();
+    assert.equal(contacts.length, 1);
+  });
+
+  it('answers bad input with problem details naming each field', async () => {
+    const bad = await post({
+      ...pothole,
+      answers: { danger: 'maybe' },
+      reporter: { name: '', email: 'not-an-email' },
+    });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.headers['content-type'] as string, /application\/problem\+json/);
+    const fields = bad.json().errors.map((e: { field: string }) => e.field);
+    assert.deepEqual(fields.sort(), ['answers.danger', 'answers.size', 'email', 'name']);
+
+    const outside = await post({ ...pothole, lat: 51.5, lon: -0.12 });
+    assert.equal(outside.statusCode, 400);
+    assert.match(outside.json().detail, /outside Ashdown/);
+
+    const stop = await post({ ...pothole, answers: { danger: 'yes' } });
+    assert.equal(stop.statusCode, 400);
+    assert.match(stop.json().detail, /Call 0100 000 0000 now/);
+
+    const schema = await post({ ...pothole, lat: 'north' });
+    assert.equal(schema.statusCode, 400);
+    assert.equal(schema.json().code, 'validation_failed');
+  });
+
+  it('lists open public reports nearby, nearest first, without personal details', async () => {
+    const nearby = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/reports/nearby?lat=53.45&lon=-2.38&service=pothole',
+    });
+    assert.equal(nearby.statusCode, 200);
+    const reports = nearby.json().reports;
+    assert.ok(reports.length >= 1);
+    assert.ok(reports.every((r: { distance_metres: number }) => r.distance_metres <= 50));
+    assert.doesNotMatch(nearby.body, /Rita|example\.org/);
+  });
+
+  it('publishes an OpenAPI document built from the route schemas', async () => {
+    const doc = await t.app.inject({ method: 'GET', url: '/api/openapi.json' });
+    assert.equal(doc.statusCode, 200);
+    const spec = doc.json();
+    assert.equal(spec.openapi.startsWith('3.'), true);
+    assert.ok(spec.paths['/api/v1/reports'].post.requestBody);
+  });
+});
