@@ -159,8 +159,73 @@ describeEachEngine('administration', (getDatabase) => {
     assert.match(no.body, /Environmental enforcement/);
     assert.match(no.body, /Did not fire: offensive is no, not yes/);
 
+    // A report made through the API for the new service reaches the team the new rule names.
+    const { key } = await t.app.apiClients.create({ name: 'Council app', scopes: ['reports:write'] });
+    const report = (offensive: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({
+          service_code: 'graffiti',
+          lat: 53.45,
+          lon: -2.38,
+          description: 'Tags on the bus shelter',
+          answers: { offensive },
+          reporter: { name: 'Gill Graffiti', email: 'gill@example.org' },
+        }),
+      });
+    const urgent = await report('yes');
+    assert.equal(urgent.statusCode, 201, urgent.body);
+    assert.equal(urgent.json().handled_by.team, 'Out-of-hours duty officer');
+    const ordinary = await report('no');
+    assert.equal(ordinary.json().handled_by.team, 'Environmental enforcement');
+    const stored = await getDatabase()
+      .db.selectFrom('cases')
+      .innerJoin('team', 'team.id', 'cases.team_id')
+      .select(['team.code', 'cases.routing'])
+      .where('cases.reference', '=', urgent.json().reference)
+      .executeTakeFirstOrThrow();
+    assert.equal(stored.code, 'out-of-hours');
+    assert.equal((stored.routing as { decidedBy: { name: string } }).decidedBy.name, 'Offensive graffiti to the duty officer');
+
     const outside = await browser.get('/admin/routing/test?lat=51.5&lon=-0.12&service=graffiti');
     assert.match(outside.body, /Outside every body&#39;s area/);
+  });
+
+  it('lets an admin give a service its own receipt email, checking its placeholders', async () => {
+    const browser = new TestBrowser(t.app);
+    const admin = login('admin');
+    await browser.signIn(admin.email, admin.password);
+    const form = await browser.get('/admin/services/street-light');
+    assert.match(form.body, /See the standard receipt/);
+    const fields = {
+      name: 'Street light not working',
+      group: 'Roads and pavements',
+      offeredBy: ['ashdown'],
+      defaultBody: 'ashdown',
+      defaultTeam: 'street-lighting',
+      timescaleAmount: '10',
+      timescaleUnit: 'working_days',
+      calendar: 'standard',
+      flags: ['active', 'public', 'photos'],
+      photosMax: '3',
+    };
+    const typo = await browser.post('/admin/services/street-light', {
+      ...fields,
+      receiptSubject: 'Lamp report {{refrence}}',
+      receiptBody: 'Thanks. Track it: {{track_url}}',
+    });
+    assert.equal(typo.statusCode, 400);
+    assert.match(typo.body, /\{\{refrence\}\} is not a placeholder the receipt knows/);
+    const saved = await browser.post('/admin/services/street-light', {
+      ...fields,
+      receiptSubject: 'Lamp report {{reference}}',
+      receiptBody: 'Thanks, {{reporter_name}}.\n\nOur contractor will fix it by {{due_date}}.\n\nTrack it: {{track_url}}',
+    });
+    assert.equal(saved.statusCode, 303, saved.body);
+    const service = await t.app.domain.services.get('street-light');
+    assert.equal(service?.definition.receiptTemplate?.subject, 'Lamp report {{reference}}');
   });
 
   it('refuses a rule that tests a question the service does not ask', async () => {

@@ -135,6 +135,28 @@ describeEachEngine('reports API', (getDatabase) => {
     );
   });
 
+  it('emails a new tracking link to the reporter who lost theirs, and only to them', async () => {
+    const created = await post({ ...pothole, lat: 53.4505 });
+    const reference = created.json().reference as string;
+    const receipt = await smtp.waitFor((m) => m.parsed.subject === `Your report ${reference}: Pothole`);
+    const oldLink = /https:\/\/report\.ashdown\.example(\/track\/\S+)/.exec(receipt.parsed.text ?? '')![1]!;
+
+    const browser = new TestBrowser(t.app);
+    const locked = await browser.get(`/track/${reference}`);
+    assert.match(locked.body, /Lost the email\?/);
+    const stranger = await browser.post(`/track/${reference}/new-link`, { email: 'someone.else@example.org' });
+    assert.match(stranger.body, /Check your email/);
+    const mailsBefore = smtp.received.length;
+    const owner = await browser.post(`/track/${reference}/new-link`, { email: 'RITA.resident@example.org' });
+    assert.match(owner.body, /Check your email/, 'the same answer either way');
+    const fresh = await smtp.waitFor((m) => m.parsed.subject === `Your link to report ${reference}`);
+    assert.ok(smtp.received.length > mailsBefore);
+    assert.equal(smtp.received.filter((m) => m.parsed.subject === `Your link to report ${reference}`).length, 1);
+    const newLink = /https:\/\/report\.ashdown\.example(\/track\/\S+)/.exec(fresh.parsed.text ?? '')![1]!;
+    assert.equal((await t.app.inject({ method: 'GET', url: oldLink })).statusCode, 404, 'the old link stops working');
+    assert.equal((await t.app.inject({ method: 'GET', url: newLink })).statusCode, 303, 'the new one works');
+  });
+
   it('returns the same case for a retried request with the same Idempotency-Key', async () => {
     const first = await post({ ...pothole, lat: 53.451 }, { 'idempotency-key': 'retry-me' });
     const [second, third] = await Promise.all([

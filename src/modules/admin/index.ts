@@ -18,6 +18,8 @@ import type { AnswerCondition } from '../routing/routing-engine.js';
 import { QUESTION_DATATYPES, type Question } from '../services/service-definition.js';
 import type { Service, ServiceInput } from '../services/services.service.js';
 import { ROLE_LABELS } from '../staff/staff.service.js';
+import { DEFAULT_RECEIPT, RECEIPT_PLACEHOLDERS } from '../reports/report-emails.js';
+import { fillTemplate } from '../../lib/email-template.js';
 import { registerAreaRoutes } from './areas.routes.js';
 import { registerCalendarRoutes } from './calendars.routes.js';
 import { registerOrganisationRoutes } from './organisations.routes.js';
@@ -108,6 +110,8 @@ export default async function adminModule(app: FastifyInstance): Promise<void> {
     ]);
     return {
       values: service,
+      defaultReceipt: DEFAULT_RECEIPT,
+      receiptPlaceholders: RECEIPT_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', '),
       offeredByItems: bodies.map((b) => ({
         value: b.code,
         text: b.name,
@@ -198,6 +202,7 @@ export default async function adminModule(app: FastifyInstance): Promise<void> {
     if (!existing && (await domain.services.get(values.code))) {
       errors.add('code', `A service with the code "${values.code}" already exists`);
     }
+    const receiptTemplate = checkReceiptTemplate(values, errors);
     const input: ServiceInput = {
       code: values.code,
       name: values.name,
@@ -219,6 +224,7 @@ export default async function adminModule(app: FastifyInstance): Promise<void> {
         whatHappensNext: values.whatHappensNext,
         anonymousAllowed: values.anonymousAllowed,
         photos: { allowed: values.photosAllowed, required: values.photosRequired, max: photosMax },
+        receiptTemplate,
       },
     };
     for (const problem of await domain.services.problems(input)) addServiceProblem(errors, problem);
@@ -603,6 +609,8 @@ interface ServiceFormValues {
   timescaleAmount: string;
   calendar: string;
   whatHappensNext: string;
+  receiptSubject: string;
+  receiptBody: string;
   isPublic: boolean;
   active: boolean;
   anonymousAllowed: boolean;
@@ -627,6 +635,9 @@ function readServiceForm(body: Body): ServiceFormValues {
     timescaleAmount: asText(body.timescaleAmount),
     calendar: asText(body.calendar),
     whatHappensNext: asText(body.whatHappensNext),
+    receiptSubject: asText(body.receiptSubject),
+    // Not trimmed line by line: the body's blank lines are its paragraphs.
+    receiptBody: typeof body.receiptBody === 'string' ? body.receiptBody.replace(/\r\n/g, '\n').trim() : '',
     isPublic: flags.includes('public'),
     active: flags.includes('active'),
     anonymousAllowed: flags.includes('anonymous'),
@@ -651,6 +662,8 @@ function serviceToForm(service: Service): ServiceFormValues {
     timescaleAmount: String(d.timescale.amount),
     calendar: d.calendar,
     whatHappensNext: d.whatHappensNext,
+    receiptSubject: d.receiptTemplate?.subject ?? '',
+    receiptBody: d.receiptTemplate?.body ?? '',
     isPublic: service.isPublic,
     active: service.active,
     anonymousAllowed: d.anonymousAllowed,
@@ -672,6 +685,26 @@ function serviceInputFrom(service: Service, definition: Service['definition']): 
     offeredBy: service.offeredBy,
     definition,
   };
+}
+
+/**
+ * The service's own receipt email, if the admin wrote one: both parts or neither, and only the
+ * placeholders the receipt knows (a misspelt one would otherwise come out blank in residents' email).
+ */
+function checkReceiptTemplate(values: ServiceFormValues, errors: FormErrors) {
+  if (!values.receiptSubject && !values.receiptBody) return undefined;
+  if (!values.receiptSubject) errors.add('receiptSubject', 'Enter a subject for the receipt email, or clear both parts to use the standard one');
+  if (!values.receiptBody) errors.add('receiptBody', 'Enter the text of the receipt email, or clear both parts to use the standard one');
+  const known = Object.fromEntries(RECEIPT_PLACEHOLDERS.map((p) => [p, '']));
+  for (const [field, text] of [['receiptSubject', values.receiptSubject], ['receiptBody', values.receiptBody]] as const) {
+    const { unknown } = fillTemplate(text, known);
+    if (unknown.length) {
+      errors.add(field, `${unknown.map((u) => `{{${u}}}`).join(', ')} is not a placeholder the receipt knows: use ${RECEIPT_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`);
+    }
+  }
+  if (values.receiptSubject.length > 200) errors.add('receiptSubject', 'The subject must be 200 characters or fewer');
+  if (values.receiptBody.length > 5000) errors.add('receiptBody', 'The text must be 5,000 characters or fewer');
+  return values.receiptSubject && values.receiptBody ? { subject: values.receiptSubject, body: values.receiptBody } : undefined;
 }
 
 /** Maps the services module's problem sentences onto the form's fields. */

@@ -81,6 +81,7 @@ export default async function reportsModule(app: FastifyInstance): Promise<void>
         view = await reports.forSession(reference, trackedCases(session?.data));
       }
       if (!view) {
+        await request.ensureSession(); // the "email me a new link" form
         const publicView = await reports.publicView(reference);
         reply.status(token ? 404 : 200);
         return reply.view('reports/views/track-locked.njk', {
@@ -91,6 +92,36 @@ export default async function reportsModule(app: FastifyInstance): Promise<void>
       }
       reply.header('cache-control', 'private, no-store');
       return reply.view('reports/views/track.njk', { report: viewModel(view) });
+    },
+  );
+
+  app.post(
+    '/track/:reference/new-link',
+    {
+      config: { rateLimit: { max: 5, timeWindow: '10 minutes' } },
+      schema: {
+        params: Type.Object({ reference: Type.String({ maxLength: 40 }) }),
+        body: Type.Object({ email: Type.Optional(Type.String({ maxLength: 254 })) }),
+      },
+    },
+    async (request, reply) => {
+      const reference = normaliseReference((request.params as { reference: string }).reference);
+      const email = ((request.body as { email?: string }).email ?? '').trim();
+      if (!email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+        const message = email
+          ? 'Enter an email address in the correct format, like name@example.com'
+          : 'Enter the email address you gave when you reported it';
+        reply.status(400);
+        return reply.view('reports/views/track-locked.njk', {
+          reference,
+          values: { email },
+          errorSummary: [{ text: message, href: '#email' }],
+          errors: { email: { text: message } },
+        });
+      }
+      await reports.sendNewTrackingLink(reference, email, app.jobs, app.config.baseUrl);
+      // The same answer whether or not the address matched: the form must not reveal who reported what.
+      return reply.view('reports/views/track-link-sent.njk', { reference });
     },
   );
 

@@ -137,3 +137,11 @@ export async function addFollower(
     .executeTakeFirst();
   return row !== undefined;
 }
+
+export async function setTrackingTokenHash(db: Executor, caseId: string, hash: string): Promise<void> {
+  await db
+    .updateTable('cases')
+    .set({ tracking_token_hash: hash, updated_at: new Date() })
+    .where('id', '=', caseId)
+    .execute();
+}

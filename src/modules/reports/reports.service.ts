@@ -13,7 +13,7 @@ import { boxAround, distanceMetres } from '../gazetteer/distance.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
 import type { ServicesService } from '../services/services.service.js';
-import { hashToken } from './intake.service.js';
+import { hashToken, trackingUrl } from './intake.service.js';
 import * as repo from './reports.repository.js';
 
 export const STATUS_LABELS: Record<CaseStatus, string> = {
@@ -162,6 +162,34 @@ export class ReportsService {
     const row = await repo.findByReference(this.db, reference);
     if (!row || !row.is_public) return undefined;
     return this.view(row, { forReporter: false });
+  }
+
+  /**
+   * A resident who lost the receipt asks for a new tracking link by giving their email address. If it is
+   * the reporter's, a new token replaces the old one (so any copy of the old link stops working) and is
+   * emailed there; otherwise nothing happens. The caller says the same thing either way, so the form
+   * cannot be used to find out who reported what.
+   */
+  async sendNewTrackingLink(reference: string, email: string, jobs: Jobs, baseUrl: string): Promise<boolean> {
+    const row = await repo.findByReference(this.db, reference);
+    if (!row?.reporter_contact_id) return false;
+    const contact = await this.deps.contacts.get(this.db, row.reporter_contact_id);
+    if (!contact?.email_normalised || contact.email_normalised !== email.trim().toLowerCase()) return false;
+    const token = crypto.randomBytes(24).toString('base64url');
+    await this.db.transaction().execute(async (trx) => {
+      await repo.setTrackingTokenHash(trx, row.id, hashToken(token));
+      const link = trackingUrl(baseUrl, row.reference, token);
+      const subject = `Your link to report ${row.reference}`;
+      const text = `You asked for a new link to check on your report ${row.reference}:\n\n${link}\n\nAny link we sent before no longer works. If you did not ask for this, you can ignore this email.`;
+      await enqueueEmail(jobs, trx, {
+        to: contact.email!,
+        subject,
+        text,
+        html: textToHtml(text, { title: subject }),
+      });
+    });
+    jobs.wake();
+    return true;
   }
 
   /** Records that the tracking link was used: the reporter has shown they read that mailbox. */
