@@ -187,7 +187,10 @@ describeEachEngine('administration', (getDatabase) => {
       .where('cases.reference', '=', urgent.json().reference)
       .executeTakeFirstOrThrow();
     assert.equal(stored.code, 'out-of-hours');
-    assert.equal((stored.routing as { decidedBy: { name: string } }).decidedBy.name, 'Offensive graffiti to the duty officer');
+    assert.equal(
+      (stored.routing as { decidedBy: { name: string } }).decidedBy.name,
+      'Offensive graffiti to the duty officer',
+    );
 
     const outside = await browser.get('/admin/routing/test?lat=51.5&lon=-0.12&service=graffiti');
     assert.match(outside.body, /Outside every body&#39;s area/);
@@ -221,7 +224,8 @@ describeEachEngine('administration', (getDatabase) => {
     const saved = await browser.post('/admin/services/street-light', {
       ...fields,
       receiptSubject: 'Lamp report {{reference}}',
-      receiptBody: 'Thanks, {{reporter_name}}.\n\nOur contractor will fix it by {{due_date}}.\n\nTrack it: {{track_url}}',
+      receiptBody:
+        'Thanks, {{reporter_name}}.\n\nOur contractor will fix it by {{due_date}}.\n\nTrack it: {{track_url}}',
     });
     assert.equal(saved.statusCode, 303, saved.body);
     const service = await t.app.domain.services.get('street-light');

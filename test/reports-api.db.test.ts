@@ -144,16 +144,25 @@ describeEachEngine('reports API', (getDatabase) => {
     const browser = new TestBrowser(t.app);
     const locked = await browser.get(`/track/${reference}`);
     assert.match(locked.body, /Lost the email\?/);
-    const stranger = await browser.post(`/track/${reference}/new-link`, { email: 'someone.else@example.org' });
+    const stranger = await browser.post(`/track/${reference}/new-link`, {
+      email: 'someone.else@example.org',
+    });
     assert.match(stranger.body, /Check your email/);
     const mailsBefore = smtp.received.length;
     const owner = await browser.post(`/track/${reference}/new-link`, { email: 'RITA.resident@example.org' });
     assert.match(owner.body, /Check your email/, 'the same answer either way');
     const fresh = await smtp.waitFor((m) => m.parsed.subject === `Your link to report ${reference}`);
     assert.ok(smtp.received.length > mailsBefore);
-    assert.equal(smtp.received.filter((m) => m.parsed.subject === `Your link to report ${reference}`).length, 1);
+    assert.equal(
+      smtp.received.filter((m) => m.parsed.subject === `Your link to report ${reference}`).length,
+      1,
+    );
     const newLink = /https:\/\/report\.ashdown\.example(\/track\/\S+)/.exec(fresh.parsed.text ?? '')![1]!;
-    assert.equal((await t.app.inject({ method: 'GET', url: oldLink })).statusCode, 404, 'the old link stops working');
+    assert.equal(
+      (await t.app.inject({ method: 'GET', url: oldLink })).statusCode,
+      404,
+      'the old link stops working',
+    );
     assert.equal((await t.app.inject({ method: 'GET', url: newLink })).statusCode, 303, 'the new one works');
   });
 

@@ -693,18 +693,36 @@ function serviceInputFrom(service: Service, definition: Service['definition']): 
  */
 function checkReceiptTemplate(values: ServiceFormValues, errors: FormErrors) {
   if (!values.receiptSubject && !values.receiptBody) return undefined;
-  if (!values.receiptSubject) errors.add('receiptSubject', 'Enter a subject for the receipt email, or clear both parts to use the standard one');
-  if (!values.receiptBody) errors.add('receiptBody', 'Enter the text of the receipt email, or clear both parts to use the standard one');
+  if (!values.receiptSubject)
+    errors.add(
+      'receiptSubject',
+      'Enter a subject for the receipt email, or clear both parts to use the standard one',
+    );
+  if (!values.receiptBody)
+    errors.add(
+      'receiptBody',
+      'Enter the text of the receipt email, or clear both parts to use the standard one',
+    );
   const known = Object.fromEntries(RECEIPT_PLACEHOLDERS.map((p) => [p, '']));
-  for (const [field, text] of [['receiptSubject', values.receiptSubject], ['receiptBody', values.receiptBody]] as const) {
+  for (const [field, text] of [
+    ['receiptSubject', values.receiptSubject],
+    ['receiptBody', values.receiptBody],
+  ] as const) {
     const { unknown } = fillTemplate(text, known);
     if (unknown.length) {
-      errors.add(field, `${unknown.map((u) => `{{${u}}}`).join(', ')} is not a placeholder the receipt knows: use ${RECEIPT_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`);
+      errors.add(
+        field,
+        `${unknown.map((u) => `{{${u}}}`).join(', ')} is not a placeholder the receipt knows: use ${RECEIPT_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
+      );
     }
   }
-  if (values.receiptSubject.length > 200) errors.add('receiptSubject', 'The subject must be 200 characters or fewer');
-  if (values.receiptBody.length > 5000) errors.add('receiptBody', 'The text must be 5,000 characters or fewer');
-  return values.receiptSubject && values.receiptBody ? { subject: values.receiptSubject, body: values.receiptBody } : undefined;
+  if (values.receiptSubject.length > 200)
+    errors.add('receiptSubject', 'The subject must be 200 characters or fewer');
+  if (values.receiptBody.length > 5000)
+    errors.add('receiptBody', 'The text must be 5,000 characters or fewer');
+  return values.receiptSubject && values.receiptBody
+    ? { subject: values.receiptSubject, body: values.receiptBody }
+    : undefined;
 }
 
 /** Maps the services module's problem sentences onto the form's fields. */
