@@ -233,8 +233,26 @@ function commandHelp(command: CliCommand): string {
   ].join('\n');
 }
 
+/**
+ * "--lon -2.37" reads, to Node's argument parser, like a second option. A value that is a negative
+ * number is joined to the option before it ("--lon=-2.37"), so coordinates can be typed naturally.
+ */
+function joinNegativeNumbers(args: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (/^--[a-z][\w-]*$/.test(arg) && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, ...given] = argv;
+  const rest = joinNegativeNumbers(given);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     printHelp();
     return name ? 0 : 2;

@@ -199,6 +199,35 @@ describeEachEngine('reports API', (getDatabase) => {
     assert.equal(contacts.length, 1);
   });
 
+  it('also takes reports from this site’s own pages with the visitor’s session and its CSRF token', async () => {
+    const browser = new TestBrowser(t.app);
+    await browser.get('/report/where'); // a page with a form: a session and its token
+    const withoutToken = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/reports',
+      headers: { cookie: browser.cookie!, 'content-type': 'application/json' },
+      payload: JSON.stringify({ ...pothole, lat: 53.4507 }),
+    });
+    assert.equal(
+      withoutToken.statusCode,
+      401,
+      'a cookie alone is not enough: that is what CSRF would ride on',
+    );
+    const withToken = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/reports',
+      headers: { cookie: browser.cookie!, 'content-type': 'application/json', 'x-csrf-token': browser.csrf! },
+      payload: JSON.stringify({ ...pothole, lat: 53.4507 }),
+    });
+    assert.equal(withToken.statusCode, 201, withToken.body);
+    const row = await getDatabase()
+      .db.selectFrom('cases')
+      .select('channel')
+      .where('reference', '=', withToken.json().reference)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.channel, 'web');
+  });
+
   it('answers bad input with problem details naming each field', async () => {
     const bad = await post({
       ...pothole,

@@ -3,6 +3,7 @@
  * the public read endpoints the map uses. Errors are RFC 9457 problem details from the app's one error
  * handler; field errors carry JSON pointers to what was wrong.
  */
+import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { AppError } from '../../lib/errors.js';
@@ -96,6 +97,12 @@ function toResponse(result: SubmitResult, baseUrl: string) {
   };
 }
 
+function sameToken(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && crypto.timingSafeEqual(left, right);
+}
+
 function bearerKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (typeof header === 'string' && /^Bearer\s+/i.test(header)) return header.replace(/^Bearer\s+/i, '');
@@ -110,10 +117,18 @@ export default async function reportsApi(
   const { intake, apiClients } = opts;
   app.decorateRequest('apiClient', undefined);
 
-  const requireKey = (scope: string) => async (request: FastifyRequest) => {
+  /**
+   * An API key, or else this site's own pages calling with the visitor's session: then the session's
+   * CSRF token must come in the X-CSRF-Token header, exactly as a form would send it.
+   */
+  const requireKeyOrSession = (scope: string) => async (request: FastifyRequest) => {
     const key = bearerKey(request);
-    if (!key)
+    if (!key) {
+      const session = await request.loadSession();
+      const sent = request.headers['x-csrf-token'];
+      if (session && typeof sent === 'string' && sameToken(sent, session.csrfToken)) return;
       throw new AppError('unauthorized', 'Send an API key in the Authorization header: "Bearer cdk_..."');
+    }
     const client = await apiClients.authenticate(key);
     if (!client) throw new AppError('unauthorized', 'That API key is not valid or has been revoked');
     if (!client.scopes.includes(scope))
@@ -126,7 +141,7 @@ export default async function reportsApi(
     {
       // Authenticated by API key, never by cookie, so cross-site forgery has nothing to ride on.
       config: { csrf: false, rateLimit: { max: 120, timeWindow: '1 minute' } },
-      preHandler: requireKey('reports:write'),
+      preHandler: requireKeyOrSession('reports:write'),
       schema: {
         summary: 'Report a problem',
         description:
@@ -143,8 +158,8 @@ export default async function reportsApi(
     },
     async (request, reply) => {
       const body = request.body as Static<typeof ReportRequest>;
-      const client = request.apiClient!;
-      if (client.serviceCodes.length && !client.serviceCodes.includes(body.service_code)) {
+      const client = request.apiClient;
+      if (client?.serviceCodes.length && !client.serviceCodes.includes(body.service_code)) {
         throw new AppError('forbidden', `This API key may not report to the service "${body.service_code}"`);
       }
       const key = request.headers['idempotency-key'];
@@ -166,9 +181,16 @@ export default async function reportsApi(
               },
             }
           : {}),
-        channel: 'api',
-        apiClientId: client.id,
-        ...(typeof key === 'string' ? { idempotencyKey: `api:${client.id}:${key}` } : {}),
+        // Without a key, it is the site's own page speaking for a resident: a web report.
+        channel: client ? 'api' : 'web',
+        ...(client ? { apiClientId: client.id } : {}),
+        ...(typeof key === 'string'
+          ? {
+              idempotencyKey: client
+                ? `api:${client.id}:${key}`
+                : `session:${(await request.loadSession())!.csrfToken}:${key}`,
+            }
+          : {}),
       });
       reply.header('location', `/api/v1/reports/${result.case.reference}`);
       if (!result.created) reply.header('idempotent-replayed', 'true');
