@@ -32,6 +32,7 @@ import { ApiClientsService } from './modules/api-clients/api-clients.service.js'
 import { IntakeService } from './modules/reports/intake.service.js';
 import reportsApi from './modules/reports/reports.api.js';
 import reportsModule from './modules/reports/index.js';
+import caseworkModule from './modules/casework/index.js';
 import journeyRoutes, { photoOwnerKeyFor } from './modules/reports/journey.routes.js';
 import multipart from '@fastify/multipart';
 import { filePhotoStore } from './modules/photos/photo-store.js';
@@ -145,6 +146,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   await app.register(staffModule);
   await app.register(homeModule);
   await app.register(adminModule);
+  await app.register(caseworkModule);
   await app.register(placesRoutes);
   await app.register(reportsApi, { intake: app.intake, apiClients: app.apiClients });
   await app.register(reportsModule);

@@ -276,6 +276,8 @@ export interface CasesTable {
   api_client_id: string | null;
   outcome: string | null;
   closed_at: Date | null;
+  assignee_staff_id: ColumnType<string | null, string | null | undefined, string | null>;
+  priority: Generated<'low' | 'normal' | 'high' | 'urgent'>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -315,6 +317,16 @@ export interface PhotoTable {
   attached_at: Date | null;
 }
 
+export interface AuditEventTable {
+  id: ColumnType<number, never, never>;
+  staff_user_id: string | null;
+  action: string;
+  case_id: string | null;
+  detail: Json<Record<string, unknown>>;
+  ip: string | null;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   body: BodyTable;
   team: TeamTable;
@@ -336,6 +348,7 @@ export interface Database {
   cases: CasesTable;
   case_event: CaseEventTable;
   case_follower: CaseFollowerTable;
+  audit_event: AuditEventTable;
   gazetteer_postcode: GazetteerPostcodeTable;
   gazetteer_place: GazetteerPlaceTable;
   gazetteer_place_point: GazetteerPlacePointTable;

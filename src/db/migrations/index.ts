@@ -9,6 +9,7 @@ import * as gazetteer from './2026_11_23_1920_gazetteer.js';
 import * as routing from './2026_11_23_1930_routing.js';
 import * as cases from './2026_11_23_2000_cases.js';
 import * as photos from './2026_11_23_2010_photos.js';
+import * as backOffice from './2026_11_23_2110_back_office.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_1800_foundation': foundation,
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_1930_routing': routing,
   '2026_11_23_2000_cases': cases,
   '2026_11_23_2010_photos': photos,
+  '2026_11_23_2110_back_office': backOffice,
 };

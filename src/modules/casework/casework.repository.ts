@@ -1,0 +1,197 @@
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { CaseStatus, Database } from '../../db/database.js';
+import type { Executor } from '../../infra/jobs/outbox.repository.js';
+
+export type QueueView = 'mine' | 'team' | 'unassigned' | 'due-soon' | 'overdue' | 'all';
+
+export interface QueueFilter {
+  bodyId: string;
+  staffId: string;
+  teamId: string | null;
+  view: QueueView;
+  serviceCode?: string;
+  status?: 'open' | 'closed' | CaseStatus;
+  wardCode?: string;
+  text?: string;
+  now: Date;
+  dueSoonBefore: Date;
+}
+
+type Eb = ExpressionBuilder<Database, 'cases' | 'service'>;
+
+function where(filter: QueueFilter, view: QueueView) {
+  return (eb: Eb) => {
+    const conditions = [eb('cases.body_id', '=', filter.bodyId)];
+    switch (view) {
+      case 'mine':
+        conditions.push(eb('cases.assignee_staff_id', '=', filter.staffId));
+        break;
+      case 'team':
+        conditions.push(filter.teamId ? eb('cases.team_id', '=', filter.teamId) : eb.val(false));
+        break;
+      case 'unassigned':
+        conditions.push(eb('cases.assignee_staff_id', 'is', null));
+        break;
+      case 'due-soon':
+        conditions.push(eb('cases.due_at', '>=', filter.now), eb('cases.due_at', '<', filter.dueSoonBefore));
+        break;
+      case 'overdue':
+        conditions.push(eb('cases.due_at', '<', filter.now));
+        break;
+      case 'all':
+        break;
+    }
+    // Every view but "all" is about work still to do.
+    const status = filter.status ?? (view === 'all' ? undefined : 'open');
+    if (status === 'open') conditions.push(eb('cases.closed_at', 'is', null));
+    else if (status === 'closed') conditions.push(eb('cases.closed_at', 'is not', null));
+    else if (status) conditions.push(eb('cases.status', '=', status));
+    if (filter.serviceCode) conditions.push(eb('service.code', '=', filter.serviceCode));
+    if (filter.wardCode) {
+      const ward = JSON.stringify([{ kind: 'ward', code: filter.wardCode }]);
+      conditions.push(eb(sql<string>`cases.areas`, '@>', sql<string>`${ward}::jsonb`));
+    }
+    if (filter.text) {
+      const like = `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      conditions.push(
+        eb.or([
+          eb('cases.reference', 'ilike', like),
+          eb('cases.description', 'ilike', like),
+          eb('cases.location_description', 'ilike', like),
+          eb('cases.location_detail', 'ilike', like),
+        ]),
+      );
+    }
+    return eb.and(conditions);
+  };
+}
+
+export async function queuePage(db: Executor, filter: QueueFilter, page: { limit: number; offset: number }) {
+  return db
+    .selectFrom('cases')
+    .innerJoin('service', 'service.id', 'cases.service_id')
+    .leftJoin('team', 'team.id', 'cases.team_id')
+    .leftJoin('staff_user as assignee', 'assignee.id', 'cases.assignee_staff_id')
+    .select([
+      'cases.id',
+      'cases.reference',
+      'cases.status',
+      'cases.priority',
+      'cases.channel',
+      'cases.location_description',
+      'cases.description',
+      'cases.due_at',
+      'cases.created_at',
+      'cases.closed_at',
+      'service.name as service_name',
+      'team.name as team_name',
+      'assignee.name as assignee_name',
+    ])
+    .where(where(filter, filter.view))
+    .orderBy(sql`cases.due_at asc nulls last`)
+    .orderBy('cases.created_at', 'desc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+}
+
+export async function queueCount(db: Executor, filter: QueueFilter, view: QueueView): Promise<number> {
+  const row = await db
+    .selectFrom('cases')
+    .innerJoin('service', 'service.id', 'cases.service_id')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where(where(filter, view))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export function caseByReference(db: Executor, reference: string) {
+  return db.selectFrom('cases').selectAll().where('reference', '=', reference).executeTakeFirst();
+}
+
+export function timeline(db: Executor, caseId: string) {
+  return db
+    .selectFrom('case_event')
+    .leftJoin('staff_user', 'staff_user.id', 'case_event.actor_staff_id')
+    .select([
+      'case_event.id',
+      'case_event.kind',
+      'case_event.is_public',
+      'case_event.body',
+      'case_event.data',
+      'case_event.actor',
+      'case_event.created_at',
+      'staff_user.name as staff_name',
+    ])
+    .where('case_event.case_id', '=', caseId)
+    .orderBy('case_event.id', 'desc')
+    .execute();
+}
+
+export function otherCasesOf(db: Executor, contactId: string, exceptCaseId: string) {
+  return db
+    .selectFrom('cases')
+    .innerJoin('service', 'service.id', 'cases.service_id')
+    .select(['cases.reference', 'cases.status', 'cases.created_at', 'service.name as service_name'])
+    .where('cases.reporter_contact_id', '=', contactId)
+    .where('cases.id', '!=', exceptCaseId)
+    .orderBy('cases.created_at', 'desc')
+    .limit(20)
+    .execute();
+}
+
+export function followersToEmail(db: Executor, caseId: string) {
+  return db
+    .selectFrom('case_follower')
+    .innerJoin('contact', 'contact.id', 'case_follower.contact_id')
+    .select(['contact.id', 'contact.email'])
+    .where('case_follower.case_id', '=', caseId)
+    .where('case_follower.updates_by_email', '=', true)
+    .where('contact.email', 'is not', null)
+    .execute();
+}
+
+export async function updateCase(
+  db: Executor,
+  caseId: string,
+  changes: Partial<{
+    status: CaseStatus;
+    closed_at: Date | null;
+    outcome: string | null;
+    assignee_staff_id: string | null;
+    team_id: string | null;
+    priority: 'low' | 'normal' | 'high' | 'urgent';
+  }>,
+): Promise<void> {
+  await db
+    .updateTable('cases')
+    .set({ ...changes, updated_at: new Date() })
+    .where('id', '=', caseId)
+    .execute();
+}
+
+export async function audit(
+  db: Executor,
+  entry: { staffId: string; action: string; caseId?: string; detail?: Record<string, unknown>; ip?: string },
+): Promise<void> {
+  await db
+    .insertInto('audit_event')
+    .values({
+      staff_user_id: entry.staffId,
+      action: entry.action,
+      case_id: entry.caseId ?? null,
+      detail: JSON.stringify(entry.detail ?? {}),
+      ip: entry.ip ?? null,
+    })
+    .execute();
+}
+
+export function staffOfBody(db: Executor, bodyId: string) {
+  return db
+    .selectFrom('staff_user')
+    .select(['id', 'name', 'team_id', 'role'])
+    .where('body_id', '=', bodyId)
+    .where('disabled_at', 'is', null)
+    .orderBy('name')
+    .execute();
+}

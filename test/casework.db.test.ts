@@ -1,0 +1,195 @@
+/**
+ * The back office through HTTP: an officer finds a resident's report in the queues, works it, sends a
+ * public update and closes it; the resident is emailed each time (real SMTP) and sees it on the tracking
+ * page. Access rules are tested with staff of another body and with a contact-centre agent.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { hash } from '@node-rs/argon2';
+import { pino } from 'pino';
+import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
+import type { Worker } from '../src/infra/jobs/jobs.js';
+import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import { describeEachEngine } from './helpers/database.js';
+import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+
+describeEachEngine('case work', (getDatabase) => {
+  let t: TestApp;
+  let smtp: TestSmtpServer;
+  let worker: Worker;
+  let credentials: DemoCredential[];
+  let reference: string;
+  const login = (role: string) => credentials.find((c) => c.role === role)!;
+
+  before(async () => {
+    smtp = await startSmtpServer();
+    credentials = (await seedDemoCouncil(getDatabase().db))!;
+    // A parish clerk: staff of another body, who must not see the borough's cases.
+    const { db } = getDatabase();
+    const parish = await db
+      .selectFrom('body')
+      .select('id')
+      .where('code', '=', 'little-wickham')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('staff_user')
+      .values({
+        email: 'clerk@littlewickham-pc.example',
+        name: 'Parish Clerk',
+        role: 'officer',
+        body_id: parish.id,
+        password_hash: await hash('parish-clerk-password'),
+      })
+      .execute();
+    t = await buildTestApp(getDatabase(), {
+      env: {
+        SMTP_URL: smtp.url,
+        CIVICDESK_BASE_URL: 'https://report.ashdown.example',
+        CIVICDESK_REFERENCE_PREFIX: 'ASH',
+      },
+      parts: { jobSettings: { pollMs: 20 } },
+    });
+    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
+    await worker.start();
+    const result = await t.app.intake.submit({
+      serviceCode: 'pothole',
+      lat: 53.45,
+      lon: -2.38,
+      description: 'Deep pothole by the zebra crossing',
+      answers: { danger: 'no', size: 'large' },
+      reporter: { name: 'Rosa Resident', email: 'rosa@example.org', phone: '0161 496 0001' },
+      channel: 'web',
+      at: new Date('2026-11-24T10:00:00Z'),
+    });
+    reference = result.case.reference;
+    await smtp.waitFor((m) => m.parsed.subject === `Your report ${reference}: Pothole`);
+  });
+  after(async () => {
+    await worker.stop();
+    await t.close();
+    await smtp.close();
+  });
+
+  it('shows an officer the new case in their team’s queue, unassigned, with the resident and why it came', async () => {
+    const officer = new TestBrowser(t.app);
+    await officer.signIn(login('officer').email, login('officer').password);
+    const queue = await officer.get('/staff/cases?view=team');
+    assert.equal(queue.statusCode, 200);
+    assert.match(queue.body, new RegExp(`href="/staff/cases/${reference}"`));
+    assert.match(queue.body, /Unassigned \(1\)/);
+    const search = await officer.get(`/staff/cases?view=all&q=zebra`);
+    assert.match(search.body, new RegExp(reference));
+    const none = await officer.get(`/staff/cases?view=all&q=no-such-words`);
+    assert.doesNotMatch(none.body, new RegExp(reference));
+
+    const page = await officer.get(`/staff/cases/${reference}`);
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /Rosa Resident/);
+    assert.match(page.body, /rosa@example.org/);
+    assert.match(page.body, /Larger than a dinner plate/);
+    assert.match(page.body, /Why it came here/);
+    const audit = await getDatabase()
+      .db.selectFrom('audit_event')
+      .select(['action'])
+      .where('action', '=', 'case.viewed')
+      .execute();
+    assert.ok(audit.length >= 1, 'viewing a case with personal data is audited');
+  });
+
+  it('lets the officer take the case, send a public update and close it; the resident hears each time', async () => {
+    const officer = new TestBrowser(t.app);
+    await officer.signIn(login('officer').email, login('officer').password);
+    await officer.get(`/staff/cases/${reference}`);
+    const taken = await officer.post(`/staff/cases/${reference}/assign`, { assignee: 'me' });
+    assert.equal(taken.statusCode, 303);
+    assert.match((await officer.get('/staff/cases?view=mine')).body, new RegExp(reference));
+
+    const empty = await officer.post(`/staff/cases/${reference}/update`, {
+      status: 'received',
+      publicUpdate: '',
+    });
+    assert.equal(empty.statusCode, 400);
+    assert.match(empty.body, /Choose a new status or write an update/);
+
+    const scheduled = await officer.post(`/staff/cases/${reference}/update`, {
+      status: 'action_scheduled',
+      publicUpdate: 'An inspector has visited. A repair crew is booked for Thursday.',
+    });
+    assert.equal(scheduled.statusCode, 303, scheduled.body);
+    const update = await smtp.waitFor((m) => m.parsed.subject === `Update on report ${reference}: Pothole`);
+    assert.deepEqual(update.envelope.to, ['rosa@example.org']);
+    assert.match(update.parsed.text ?? '', /A repair crew is booked for Thursday/);
+
+    const publicPage = await t.app.inject({ method: 'GET', url: `/reports/${reference}` });
+    assert.match(publicPage.body, /A repair crew is booked for Thursday/);
+    assert.match(publicPage.body, /Action scheduled/);
+
+    const note = await officer.post(`/staff/cases/${reference}/note`, { note: 'Crew from Highways depot' });
+    assert.equal(note.statusCode, 303);
+    const afterNote = await t.app.inject({ method: 'GET', url: `/reports/${reference}` });
+    assert.doesNotMatch(afterNote.body, /Crew from Highways depot/, 'internal notes stay internal');
+
+    const withoutWords = await officer.post(`/staff/cases/${reference}/update`, {
+      status: 'fixed',
+      publicUpdate: '',
+    });
+    assert.equal(withoutWords.statusCode, 400);
+    assert.match(withoutWords.body, /Tell the resident what was done before closing the case/);
+    const fixed = await officer.post(`/staff/cases/${reference}/update`, {
+      status: 'fixed',
+      publicUpdate: 'The pothole was filled and the surface resealed.',
+    });
+    assert.equal(fixed.statusCode, 303);
+    const summary = await smtp.waitFor((m) => m.parsed.subject === `Report ${reference} is closed: Fixed`);
+    const text = summary.parsed.text ?? '';
+    assert.match(text, /The pothole was filled/);
+    assert.match(text, /What we did:/);
+    assert.match(text, /A repair crew is booked for Thursday/);
+    assert.match(text, /we will reopen it/);
+    const row = await getDatabase()
+      .db.selectFrom('cases')
+      .select(['status', 'closed_at', 'outcome'])
+      .where('reference', '=', reference)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.status, 'fixed');
+    assert.ok(row.closed_at);
+  });
+
+  it('does not show another body’s staff the case, nor let an agent change its status', async () => {
+    const clerk = new TestBrowser(t.app);
+    await clerk.signIn('clerk@littlewickham-pc.example', 'parish-clerk-password');
+    assert.equal((await clerk.get(`/staff/cases/${reference}`)).statusCode, 404);
+    assert.doesNotMatch((await clerk.get('/staff/cases?view=all')).body, new RegExp(reference));
+    const blind = await clerk.post(`/staff/cases/${reference}/note`, { note: 'sneaky' });
+    assert.equal(blind.statusCode, 404);
+
+    const agent = new TestBrowser(t.app);
+    await agent.signIn(login('agent').email, login('agent').password);
+    const page = await agent.get(`/staff/cases/${reference}`);
+    assert.equal(page.statusCode, 200);
+    assert.doesNotMatch(page.body, /id="status"/, 'agents are not offered the status');
+    const attempt = await agent.post(`/staff/cases/${reference}/update`, {
+      status: 'cancelled',
+      publicUpdate: 'Cancelled',
+    });
+    assert.equal(attempt.statusCode, 403);
+    const note = await agent.post(`/staff/cases/${reference}/note`, {
+      note: 'Caller rang to ask for progress',
+    });
+    assert.equal(note.statusCode, 303, 'agents can record notes');
+  });
+
+  it('refuses case actions without the form’s CSRF token, and sends signed-out visitors to sign in', async () => {
+    const officer = new TestBrowser(t.app);
+    await officer.signIn(login('officer').email, login('officer').password);
+    const forged = await t.app.inject({
+      method: 'POST',
+      url: `/staff/cases/${reference}/note`,
+      headers: { cookie: officer.cookie!, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'note=forged',
+    });
+    assert.equal(forged.statusCode, 403);
+    const anonymous = await t.app.inject({ method: 'GET', url: '/staff/cases' });
+    assert.equal(anonymous.statusCode, 303);
+  });
+});
