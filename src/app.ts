@@ -33,6 +33,7 @@ import { IntakeService } from './modules/reports/intake.service.js';
 import reportsApi from './modules/reports/reports.api.js';
 import reportsModule from './modules/reports/index.js';
 import caseworkModule from './modules/casework/index.js';
+import { CaseworkService } from './modules/casework/casework.service.js';
 import journeyRoutes, { photoOwnerKeyFor } from './modules/reports/journey.routes.js';
 import multipart from '@fastify/multipart';
 import { filePhotoStore } from './modules/photos/photo-store.js';
@@ -51,6 +52,7 @@ declare module 'fastify' {
     intake: IntakeService;
     apiClients: ApiClientsService;
     photos: PhotoService;
+    casework: CaseworkService;
   }
 }
 
@@ -101,6 +103,18 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   const domain = buildDomain(database.db);
   app.decorate('domain', domain);
   app.decorate('apiClients', new ApiClientsService(database.db));
+  app.decorate(
+    'casework',
+    new CaseworkService(database.db, {
+      services: domain.services,
+      organisations: domain.organisations,
+      contacts: domain.contacts,
+      calendars: domain.calendars,
+      jobs,
+      baseUrl: config.baseUrl,
+      councilName: config.CIVICDESK_COUNCIL_NAME,
+    }),
+  );
   const photos = new PhotoService(database.db, filePhotoStore(config.dataDir), photoServiceOptions(config));
   app.decorate('photos', photos);
   app.decorate(

@@ -32,6 +32,8 @@ export async function startBackground(app: FastifyInstance): Promise<Background>
     // Photos uploaded to a report that was never sent.
     await app.photos.deleteOrphans();
   });
+  // Residents whose case passed its due date hear so, once, with a new date.
+  every(60_000, 'overdue notices', () => app.casework.sendOverdueNotices());
   // PGlite has no autovacuum; on PostgreSQL this is a no-op.
   const vacuumMinutes = app.config.CIVICDESK_VACUUM_INTERVAL_MINUTES;
   if (app.database.engine === 'pglite' && vacuumMinutes > 0) {

@@ -86,7 +86,9 @@ async function openConfiguredDatabase(config: Config): Promise<DatabaseHandle> {
 
 function printCredentials(config: Config, credentials: DemoCredential[]): void {
   const lines = credentials.map((c) => `  ${c.role.padEnd(10)} ${c.email.padEnd(26)} ${c.password}`);
-  const text = `Demo council seeded (fictional). Staff sign-ins, generated for this installation:\n${lines.join('\n')}\n`;
+  const text =
+    `Demo council seeded (fictional). Staff sign-ins, generated for this installation:\n${lines.join('\n')}\n` +
+    '  Administrators set up an authenticator app (two-step verification) when they first sign in.\n';
   console.log(`\n${text}`);
   // Kept beside the data too, so they can be found again after the console scrolls away.
   fs.mkdirSync(config.dataDir, { recursive: true });

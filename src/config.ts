@@ -138,6 +138,37 @@ export const ConfigSchema = Type.Object(
       default: 12,
       description: 'How long an idle session lives before it expires.',
     }),
+    CIVICDESK_STAFF_TOTP_REQUIRED: Type.Boolean({
+      default: false,
+      description:
+        'Set to true to make every member of staff use an authenticator app (TOTP) as a second step at sign-in. Administrators always must; anyone may choose to.',
+    }),
+    CIVICDESK_STAFF_LOCKOUT_ATTEMPTS: Type.Integer({
+      minimum: 3,
+      maximum: 100,
+      default: 5,
+      description:
+        'Failed sign-in attempts (wrong password or wrong code) on one staff account, within CIVICDESK_STAFF_LOCKOUT_WINDOW_MINUTES, that lock it.',
+    }),
+    CIVICDESK_STAFF_LOCKOUT_WINDOW_MINUTES: Type.Integer({
+      minimum: 1,
+      maximum: 24 * 60,
+      default: 15,
+      description: 'The period in which failed sign-in attempts on one staff account are counted.',
+    }),
+    CIVICDESK_STAFF_LOCKOUT_MINUTES: Type.Integer({
+      minimum: 1,
+      maximum: 24 * 60,
+      default: 15,
+      description:
+        'How long a staff account stays locked after too many failed sign-in attempts. The owner is emailed when it locks; resetting the password unlocks it.',
+    }),
+    CIVICDESK_STAFF_PASSWORD_RESET_MINUTES: Type.Integer({
+      minimum: 5,
+      maximum: 24 * 60,
+      default: 60,
+      description: 'How long a staff password reset link works. Each link works once.',
+    }),
     CIVICDESK_TRUST_PROXY: Type.Boolean({
       default: false,
       description: 'Set to true behind a reverse proxy so client addresses come from X-Forwarded-For.',

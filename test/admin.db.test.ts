@@ -33,7 +33,9 @@ describeEachEngine('administration', (getDatabase) => {
       next: '/admin/services',
     });
     assert.equal(signedIn.statusCode, 303);
-    assert.equal(signedIn.headers.location, '/admin/services');
+    // An admin sets up an authenticator app at first sign-in, then carries on to the page asked for.
+    assert.equal(signedIn.headers.location, '/staff/two-factor/setup?next=%2Fadmin%2Fservices');
+    assert.equal(await browser.completeSecondFactor(admin.email, signedIn), '/admin/services');
   });
 
   it('refuses a wrong password with a GOV.UK error summary, and never redirects off-site', async () => {
@@ -50,7 +52,7 @@ describeEachEngine('administration', (getDatabase) => {
       password: admin.password,
       next: '//evil.example/x',
     });
-    assert.equal(offsite.headers.location, '/admin');
+    assert.equal(await browser.completeSecondFactor(admin.email, offsite), '/admin');
   });
 
   it('refuses staff without the admin role, and a sign-in form posted without its CSRF token', async () => {

@@ -179,6 +179,65 @@ describeEachEngine('case work', (getDatabase) => {
     assert.equal(note.statusCode, 303, 'agents can record notes');
   });
 
+  it('tells the resident and the team lead once, with a new date, when a case passes its due date', async () => {
+    const late = await t.app.intake.submit({
+      serviceCode: 'missed-bin',
+      lat: 53.451,
+      lon: -2.381,
+      answers: { bin: 'recycling' },
+      reporter: { name: 'Owen Overdue', email: 'owen@example.org' },
+      channel: 'web',
+      at: new Date('2026-11-02T10:00:00Z'), // due two working days later, long past
+    });
+    await smtp.waitFor(
+      (m) => m.parsed.subject === `Your report ${late.case.reference}: Missed bin collection`,
+    );
+    // Move the team lead to the waste team, so there is a lead to tell.
+    const { db } = getDatabase();
+    const waste = await db
+      .selectFrom('team')
+      .select('id')
+      .where('code', '=', 'waste')
+      .executeTakeFirstOrThrow();
+    await db.updateTable('staff_user').set({ team_id: waste.id }).where('role', '=', 'team_lead').execute();
+
+    const now = new Date('2026-11-25T09:00:00Z'); // a Wednesday
+    const first = await t.app.casework.sendOverdueNotices(now);
+    assert.ok(first >= 1);
+    const again = await Promise.all([
+      t.app.casework.sendOverdueNotices(now),
+      t.app.casework.sendOverdueNotices(now),
+    ]);
+    assert.deepEqual(again, [0, 0], 'never twice, even when two workers check at once');
+
+    const notice = await smtp.waitFor(
+      (m) => m.parsed.subject === `Report ${late.case.reference}: a new date`,
+    );
+    assert.deepEqual(notice.envelope.to, ['owen@example.org']);
+    // Two working days from Wednesday 25 November: Friday 27 November, 5pm.
+    assert.match(
+      notice.parsed.text ?? '',
+      /we are sorry\. We now expect to respond by 5pm on Friday 27 November 2026\./,
+    );
+    const lead = await smtp.waitFor(
+      (m) => m.parsed.subject === `Overdue: ${late.case.reference} (Missed bin collection)`,
+    );
+    assert.deepEqual(lead.envelope.to, ['lead@ashdown.example']);
+    const notices = smtp.received.filter(
+      (m) => m.parsed.subject === `Report ${late.case.reference}: a new date`,
+    );
+    assert.equal(notices.length, 1);
+    // Missed bins are not public reports: the notice is on the case's timeline, for the tracking page.
+    const events = await getDatabase()
+      .db.selectFrom('case_event')
+      .select(['kind', 'is_public', 'body'])
+      .where('case_id', '=', late.case.id)
+      .where('kind', '=', 'overdue')
+      .execute();
+    assert.equal(events.length, 1);
+    assert.equal(events[0]!.is_public, true);
+  });
+
   it('refuses case actions without the form’s CSRF token, and sends signed-out visitors to sign in', async () => {
     const officer = new TestBrowser(t.app);
     await officer.signIn(login('officer').email, login('officer').password);

@@ -185,18 +185,35 @@ describeEachEngine('reports API', (getDatabase) => {
     assert.equal(Number(count.n), 1);
   });
 
-  it('keeps one contact per email address', async () => {
-    await post({
-      ...pothole,
-      lat: 53.452,
-      reporter: { ...pothole.reporter, email: 'rita.resident@EXAMPLE.org' },
-    });
-    const contacts = await getDatabase()
-      .db.selectFrom('contact')
-      .select('id')
-      .where('email_normalised', '=', 'rita.resident@example.org')
-      .execute();
-    assert.equal(contacts.length, 1);
+  it('joins a resident’s reports by email only once they have proved the address', async () => {
+    const email = 'Vera.Verified@example.org';
+    const contactsWith = async () =>
+      getDatabase()
+        .db.selectFrom('contact')
+        .select(['id', 'email_verified_at'])
+        .where('email_normalised', '=', email.toLowerCase())
+        .execute();
+    // Two reports with an address nobody has proved: two separate contacts (anyone can type any email).
+    const first = await post({ ...pothole, lat: 53.452, reporter: { name: 'Vera', email } });
+    await post({ ...pothole, lat: 53.4521, reporter: { name: 'Vera', email: email.toUpperCase() } });
+    assert.equal((await contactsWith()).length, 2);
+
+    // Vera opens the link in her receipt: the address is proved, and her next report joins her record.
+    const receipt = await smtp.waitFor(
+      (m) => m.parsed.subject === `Your report ${first.json().reference}: Pothole`,
+    );
+    const link = /https:\/\/report\.ashdown\.example(\/track\/\S+)/.exec(receipt.parsed.text ?? '')![1]!;
+    assert.equal((await t.app.inject({ method: 'GET', url: link })).statusCode, 303);
+    const verified = (await contactsWith()).filter((c) => c.email_verified_at !== null);
+    assert.equal(verified.length, 1);
+    await post({ ...pothole, lat: 53.4522, reporter: { name: 'Vera', email } });
+    assert.equal((await contactsWith()).length, 2, 'the third report joined the proved contact');
+    const third = await getDatabase()
+      .db.selectFrom('cases')
+      .select('reporter_contact_id')
+      .where('lat', '=', 53.4522)
+      .executeTakeFirstOrThrow();
+    assert.equal(third.reporter_contact_id, verified[0]!.id);
   });
 
   it('also takes reports from this site’s own pages with the visitor’s session and its CSRF token', async () => {

@@ -74,9 +74,33 @@ export interface StaffUserTable {
   role: StaffRole;
   body_id: string;
   team_id: string | null;
+  /** Sealed (AES-256-GCM, see src/modules/staff/secret-box.ts), never the secret itself. */
   totp_secret: string | null;
   disabled_at: Date | null;
   created_at: Generated<Date>;
+  totp_enabled_at: Date | null;
+  totp_last_step: number | null;
+  failed_attempts: Generated<number>;
+  failed_since: Date | null;
+  locked_until: Date | null;
+  last_sign_in_at: Date | null;
+  password_changed_at: Date | null;
+  sessions_revoked_at: Date | null;
+}
+
+export interface StaffRecoveryCodeTable {
+  staff_user_id: string;
+  code_hash: string;
+  used_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface StaffPasswordResetTable {
+  token_hash: string;
+  staff_user_id: string;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
 }
 
 export interface SessionTable {
@@ -278,6 +302,9 @@ export interface CasesTable {
   closed_at: Date | null;
   assignee_staff_id: ColumnType<string | null, string | null | undefined, string | null>;
   priority: Generated<'low' | 'normal' | 'high' | 'urgent'>;
+  overdue_notified_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The new expected date the resident was given when the first one passed. */
+  revised_due_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -335,6 +362,8 @@ export interface Database {
   service: ServiceTable;
   service_body: ServiceBodyTable;
   staff_user: StaffUserTable;
+  staff_recovery_code: StaffRecoveryCodeTable;
+  staff_password_reset: StaffPasswordResetTable;
   session: SessionTable;
   outbox_job: OutboxJobTable;
   worker_heartbeat: WorkerHeartbeatTable;

@@ -11,6 +11,7 @@ import nunjucks from 'nunjucks';
 import path from 'node:path';
 import type { FastifyReply } from 'fastify';
 import type { Config } from '../config.js';
+import { formatDateTime } from '../lib/dates.js';
 import { GOVUK_FRONTEND_DIR, SRC_DIR } from './paths.js';
 
 declare module 'fastify' {
@@ -31,12 +32,7 @@ export function createViewEnvironment(config: Pick<Config, 'isProduction'>): nun
   const env = new nunjucks.Environment(loader, { autoescape: true, throwOnUndefined: false });
   env.addFilter('date', (value: Date | string | null | undefined) => {
     if (!value) return '';
-    const date = value instanceof Date ? value : new Date(value);
-    return date.toLocaleString('en-GB', {
-      dateStyle: 'long',
-      timeStyle: 'short',
-      timeZone: 'Europe/London',
-    });
+    return formatDateTime(value instanceof Date ? value : new Date(value));
   });
   return env;
 }

@@ -16,6 +16,7 @@ import {
   type PageProblems,
   type TestServer,
 } from '../helpers/browser.js';
+import { signInInBrowser } from '../helpers/staff-browser.js';
 
 describe('administration pages in a browser', () => {
   let browser: Browser;
@@ -40,13 +41,8 @@ describe('administration pages in a browser', () => {
     problems = await watchForProblems(page);
     const admin = credentials.find((c) => c.role === 'admin');
     assert.ok(admin, 'the demo council has an admin');
-    await page.goto(server.url('/staff/sign-in?next=/admin'));
-    await page.getByLabel('Email address').fill(admin.email);
-    await page.getByLabel('Password', { exact: true }).fill(admin.password);
-    await Promise.all([
-      page.waitForURL(server.url('/admin')),
-      page.getByRole('button', { name: 'Sign in' }).click(),
-    ]);
+    // Password, then (first time) setting up the authenticator app admins must use.
+    await signInInBrowser(page, server, admin, '/admin');
   });
 
   after(async () => {

@@ -15,13 +15,11 @@ import {
   watchForProblems,
   type TestServer,
 } from '../helpers/browser.js';
+import { signInInBrowser } from '../helpers/staff-browser.js';
 
 async function signInAsAdmin(page: Page, server: TestServer, admin: DemoCredential): Promise<void> {
-  await page.goto(server.url('/staff/sign-in?next=%2Fadmin%2Fareas'));
-  await page.getByLabel('Email address').fill(admin.email);
-  await page.getByLabel('Password', { exact: true }).fill(admin.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/admin\/areas$/);
+  // Password, then the authenticator app admins must use (set up the first time).
+  await signInInBrowser(page, server, admin, '/admin/areas');
 }
 
 describe('admin area page in a browser', () => {

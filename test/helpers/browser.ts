@@ -17,7 +17,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
@@ -58,26 +58,44 @@ export interface TestServer {
 }
 
 /**
+ * A port on 127.0.0.1 that nothing is listening on just now: for a server that must know its own address
+ * before it starts (CIVICDESK_BASE_URL, so that the links in its emails lead back to it).
+ */
+export async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/**
  * Starts the real app (buildTestApp: CSRF, CSP and rate limits as in production) on a fresh in-memory
- * PGlite database, listening on a free port on 127.0.0.1. `seed` runs on the migrated database before the
- * app is built.
+ * PGlite database, listening on 127.0.0.1 on `port` (default: any free port). `seed` runs on the
+ * migrated database before the app is built.
  */
 export async function startServer({
   seed,
   env,
   beforeReady,
+  port: wantedPort = 0,
 }: {
   seed?: (db: Kysely<Database>) => Promise<unknown>;
   env?: Record<string, string>;
   /** Add test-only routes (a page with a component on it, a stub endpoint) before the app is sealed. */
   beforeReady?: (app: FastifyInstance) => void;
+  /** From freePort(), when the app must be told its own address (CIVICDESK_BASE_URL) in `env`. */
+  port?: number;
 } = {}): Promise<TestServer> {
   const database = await createTestDatabase('pglite');
   let testApp: TestApp | undefined;
   try {
     if (seed) await seed(database.db);
     testApp = await buildTestApp(database, { env, beforeReady });
-    await testApp.app.listen({ port: 0, host: '127.0.0.1' });
+    await testApp.app.listen({ port: wantedPort, host: '127.0.0.1' });
   } catch (error) {
     await testApp?.close();
     await database.close();

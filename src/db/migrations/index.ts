@@ -9,7 +9,10 @@ import * as gazetteer from './2026_11_23_1920_gazetteer.js';
 import * as routing from './2026_11_23_1930_routing.js';
 import * as cases from './2026_11_23_2000_cases.js';
 import * as photos from './2026_11_23_2010_photos.js';
+import * as staffSecurity from './2026_11_23_2100_staff_security.js';
 import * as backOffice from './2026_11_23_2110_back_office.js';
+import * as overdueNotices from './2026_11_23_2120_overdue_notices.js';
+import * as verifiedContacts from './2026_11_23_2130_verified_contacts.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_1800_foundation': foundation,
@@ -18,5 +21,8 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_1930_routing': routing,
   '2026_11_23_2000_cases': cases,
   '2026_11_23_2010_photos': photos,
+  '2026_11_23_2100_staff_security': staffSecurity,
   '2026_11_23_2110_back_office': backOffice,
+  '2026_11_23_2120_overdue_notices': overdueNotices,
+  '2026_11_23_2130_verified_contacts': verifiedContacts,
 };

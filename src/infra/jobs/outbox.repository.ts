@@ -74,7 +74,16 @@ export async function claimJobs(
 export async function markDone(db: Kysely<Database>, id: number, workerId: string): Promise<boolean> {
   const result = await db
     .updateTable('outbox_job')
-    .set({ status: 'done', locked_by: null, locked_until: null, finished_at: now(), updated_at: now() })
+    // A finished job's payload is cleared: an email's text (names, addresses, tracking links) is not
+    // kept in the queue once sent. The case timeline records what was sent.
+    .set({
+      status: 'done',
+      payload: JSON.stringify({}),
+      locked_by: null,
+      locked_until: null,
+      finished_at: now(),
+      updated_at: now(),
+    })
     .where('id', '=', id)
     .where('locked_by', '=', workerId)
     .where('status', '=', 'running')

@@ -32,6 +32,8 @@ const NAVIGATION = [
   { href: '/admin/calendars', text: 'Calendars' },
   { href: '/admin/areas', text: 'Areas' },
   { href: '/admin/catalogue', text: 'Catalogue file' },
+  { href: '/staff/cases', text: 'Cases' },
+  { href: '/staff/account', text: 'Your account' },
 ];
 
 const DATATYPE_LABELS: Record<(typeof QUESTION_DATATYPES)[number], string> = {

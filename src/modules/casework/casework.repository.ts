@@ -195,3 +195,37 @@ export function staffOfBody(db: Executor, bodyId: string) {
     .orderBy('name')
     .execute();
 }
+
+/** Open cases past their due date whose people have not been told yet, oldest first. */
+export function overdueUnnotified(db: Executor, now: Date, limit: number) {
+  return db
+    .selectFrom('cases')
+    .selectAll()
+    .where('closed_at', 'is', null)
+    .where('overdue_notified_at', 'is', null)
+    .where('due_at', '<', now)
+    .orderBy('due_at')
+    .limit(limit)
+    .execute();
+}
+
+/** Marks the notice sent; false if another worker got there first (so it is sent once). */
+export async function markOverdueNotified(db: Executor, caseId: string, revisedDue: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('cases')
+    .set({ overdue_notified_at: new Date(), revised_due_at: revisedDue })
+    .where('id', '=', caseId)
+    .where('overdue_notified_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export function teamLeadsOf(db: Executor, teamId: string) {
+  return db
+    .selectFrom('staff_user')
+    .select(['email', 'name'])
+    .where('team_id', '=', teamId)
+    .where('role', '=', 'team_lead')
+    .where('disabled_at', 'is', null)
+    .execute();
+}

@@ -13,7 +13,10 @@ import type { Jobs } from '../../infra/jobs/jobs.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { textToHtml } from '../../lib/email-template.js';
 import { AppError } from '../../lib/errors.js';
+import type { CalendarsService } from '../calendars/calendars.service.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
+import { dueDate } from '../../lib/working-time.js';
+import { formatDateTime } from '../../lib/dates.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
 import { STATUS_LABELS } from '../reports/reports.service.js';
 import * as reportsRepo from '../reports/reports.repository.js';
@@ -57,6 +60,7 @@ export class CaseworkService {
       services: ServicesService;
       organisations: OrganisationsService;
       contacts: ContactsService;
+      calendars: CalendarsService;
       jobs: Jobs;
       baseUrl: string;
       councilName: string;
@@ -357,5 +361,75 @@ export class CaseworkService {
       body: `${change.closing ? 'Closing summary' : 'Update'} emailed to ${recipients.size} ${recipients.size === 1 ? 'person' : 'people'}`,
       actor: 'system',
     });
+  }
+
+  /**
+   * "Bad news is better than no news": for each open case past its due date, once, tell the resident
+   * (and followers) honestly that the date was missed and when to expect a response now, and tell the
+   * team lead. The new date is the service's timescale counted again from now. Safe to run from any
+   * number of workers: the notice is claimed by a guarded update before anything is written.
+   */
+  async sendOverdueNotices(now: Date = new Date(), batch = 100): Promise<number> {
+    const cases = await repo.overdueUnnotified(this.db, now, batch);
+    if (cases.length === 0) return 0;
+    const services = await this.deps.services.list({ activeOnly: false });
+    let sent = 0;
+    for (const row of cases) {
+      const service = services.find((s) => s.id === row.service_id);
+      if (!service) continue;
+      const calendar = await this.deps.calendars.workingCalendar(service.definition.calendar, now);
+      const revised = dueDate(now, service.definition.timescale, calendar);
+      const told = await this.db.transaction().execute(async (trx) => {
+        if (!(await repo.markOverdueNotified(trx, row.id, revised))) return false;
+        const when = formatDateTime(revised);
+        const message = `We have not dealt with this by the date we gave, and we are sorry. We now expect to respond by ${when}.`;
+        await reportsRepo.insertEvent(trx, {
+          case_id: row.id,
+          kind: 'overdue',
+          is_public: true,
+          body: message,
+          data: { revisedDueAt: revised.toISOString() },
+          actor: 'system',
+        });
+        const recipients = new Set<string>();
+        if (row.updates_by_email && row.reporter_contact_id) {
+          const reporter = await this.deps.contacts.get(trx, row.reporter_contact_id);
+          if (reporter?.email) recipients.add(reporter.email);
+        }
+        for (const follower of await repo.followersToEmail(trx, row.id))
+          if (follower.email) recipients.add(follower.email);
+        const subject = `Report ${row.reference}: a new date`;
+        const text = `About your report ${row.reference} (${service.name}, ${row.location_description || 'the place you marked'}):\n\n${message}\n\nSee the report: ${this.deps.baseUrl}/reports/${row.reference}`;
+        for (const to of recipients) {
+          await enqueueEmail(
+            this.deps.jobs,
+            trx,
+            { to, subject, text, html: textToHtml(text, { title: subject }) },
+            { dedupeKey: `overdue:${row.id}:${to}` },
+          );
+        }
+        if (row.team_id) {
+          for (const lead of await repo.teamLeadsOf(trx, row.team_id)) {
+            const leadSubject = `Overdue: ${row.reference} (${service.name})`;
+            const leadText = `Case ${row.reference} passed its due date. The resident has been told to expect a response by ${when}.\n\n${this.deps.baseUrl}/staff/cases/${row.reference}`;
+            await enqueueEmail(
+              this.deps.jobs,
+              trx,
+              {
+                to: lead.email,
+                subject: leadSubject,
+                text: leadText,
+                html: textToHtml(leadText, { title: leadSubject }),
+              },
+              { dedupeKey: `overdue-lead:${row.id}:${lead.email}` },
+            );
+          }
+        }
+        return true;
+      });
+      if (told) sent++;
+    }
+    if (sent) this.deps.jobs.wake();
+    return sent;
   }
 }

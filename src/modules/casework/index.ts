@@ -11,19 +11,12 @@ import { normaliseReference } from '../../lib/reference.js';
 import { STATUS_LABELS } from '../reports/reports.service.js';
 import { ROLE_LABELS } from '../staff/staff.service.js';
 import type { QueueView } from './casework.repository.js';
-import { CaseworkService, QUEUE_VIEWS, PAGE_SIZE, type Actor } from './casework.service.js';
+import { QUEUE_VIEWS, PAGE_SIZE, type Actor } from './casework.service.js';
 
 const STATUSES = Object.keys(STATUS_LABELS) as CaseStatus[];
 
 export default async function caseworkModule(app: FastifyInstance): Promise<void> {
-  const casework = new CaseworkService(app.db, {
-    services: app.domain.services,
-    organisations: app.domain.organisations,
-    contacts: app.domain.contacts,
-    jobs: app.jobs,
-    baseUrl: app.config.baseUrl,
-    councilName: app.config.CIVICDESK_COUNCIL_NAME,
-  });
+  const { casework } = app;
   const staffOnly = { preHandler: app.requireStaff() };
 
   function actorOf(request: FastifyRequest): Actor {
@@ -52,6 +45,7 @@ export default async function caseworkModule(app: FastifyInstance): Promise<void
       staffNavigation: [
         { href: '/staff/cases', text: 'Cases', active: true },
         ...(staff.role === 'admin' ? [{ href: '/admin', text: 'Administration' }] : []),
+        { href: '/staff/account', text: 'Your account' },
       ],
       ...context,
     });

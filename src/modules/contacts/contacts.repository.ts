@@ -4,8 +4,14 @@ import type { Executor } from '../../infra/jobs/outbox.repository.js';
 
 export type ContactRow = Selectable<ContactTable>;
 
-export function findByNormalisedEmail(db: Executor, email: string): Promise<ContactRow | undefined> {
-  return db.selectFrom('contact').selectAll().where('email_normalised', '=', email).executeTakeFirst();
+/** The contact who has proved they own this address, if any. */
+export function findVerifiedByEmail(db: Executor, email: string): Promise<ContactRow | undefined> {
+  return db
+    .selectFrom('contact')
+    .selectAll()
+    .where('email_normalised', '=', email)
+    .where('email_verified_at', 'is not', null)
+    .executeTakeFirst();
 }
 
 export function findById(db: Executor, id: string): Promise<ContactRow | undefined> {
@@ -24,20 +30,6 @@ export async function insertContact(
   return db.insertInto('contact').values(contact).returningAll().executeTakeFirstOrThrow();
 }
 
-/** Inserts unless a contact with this email exists; either way returns the row (race-safe). */
-export async function insertOrGetByEmail(
-  db: Executor,
-  contact: { name: string | null; email: string; email_normalised: string; phone: string | null },
-): Promise<ContactRow> {
-  const inserted = await db
-    .insertInto('contact')
-    .values(contact)
-    .onConflict((oc) => oc.column('email_normalised').where('email_normalised', 'is not', null).doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  return inserted ?? (await findByNormalisedEmail(db, contact.email_normalised))!;
-}
-
 export async function fillBlanks(
   db: Executor,
   id: string,
@@ -54,11 +46,26 @@ export async function fillBlanks(
     .execute();
 }
 
-export async function markEmailVerified(db: Executor, id: string): Promise<void> {
-  await db
+/**
+ * Marks the address proved, unless another contact has already proved the same address (then the two
+ * records are the same person, for the de-duplication tools to merge; this one stays unverified).
+ */
+export async function markEmailVerified(db: Executor, id: string): Promise<boolean> {
+  const result = await db
     .updateTable('contact')
     .set({ email_verified_at: new Date() })
     .where('id', '=', id)
     .where('email_verified_at', 'is', null)
-    .execute();
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('contact as other')
+            .select('other.id')
+            .whereRef('other.email_normalised', '=', 'contact.email_normalised')
+            .where('other.email_verified_at', 'is not', null),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }

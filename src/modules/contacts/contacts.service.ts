@@ -1,8 +1,9 @@
 /**
- * Residents as contacts. One contact per email address: a resident who reports twice, or follows a
- * report, is found again by their email rather than created twice. Details they give later fill in
- * blanks but never overwrite what is there (someone else could type another person's email).
- * Contacts without an email (anonymous or phone-only) are never merged automatically.
+ * Residents as contacts. A resident who has proved their email address (by opening a link we sent to
+ * it) is found again by that address rather than created twice; details they give later fill in blanks
+ * but never overwrite. An address nobody has proved is not matched: anyone can type anyone's email, and
+ * joining on it would put one person's reports on another's record. Those contacts stay apart until
+ * the address is proved (or staff merge them).
  */
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import * as repo from './contacts.repository.js';
@@ -33,12 +34,12 @@ export class ContactsService {
       return { id: row.id, created: true };
     }
     const normalised = normaliseEmail(email);
-    const existing = await repo.findByNormalisedEmail(trx, normalised);
+    const existing = await repo.findVerifiedByEmail(trx, normalised);
     if (existing) {
       await repo.fillBlanks(trx, existing.id, { name, phone });
       return { id: existing.id, created: false };
     }
-    const row = await repo.insertOrGetByEmail(trx, { name, email, email_normalised: normalised, phone });
+    const row = await repo.insertContact(trx, { name, email, email_normalised: normalised, phone });
     return { id: row.id, created: true };
   }
 
@@ -47,7 +48,7 @@ export class ContactsService {
   }
 
   /** The resident proved they read this address (opened a link we sent to it). */
-  markEmailVerified(trx: Executor, id: string): Promise<void> {
+  markEmailVerified(trx: Executor, id: string): Promise<boolean> {
     return repo.markEmailVerified(trx, id);
   }
 }

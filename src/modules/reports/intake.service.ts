@@ -17,6 +17,7 @@ import { enqueueEmail } from '../../infra/mailer/email.jobs.js';
 import type { Jobs } from '../../infra/jobs/jobs.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
+import { formatDateTime } from '../../lib/dates.js';
 import { generateReference } from '../../lib/reference.js';
 import { looksLikeEmail, type ContactsService } from '../contacts/contacts.service.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
@@ -298,7 +299,8 @@ export class IntakeService {
               },
             );
           }
-          const teamAddress = decision.team ? await this.teamEmail(decision.team.id, trx) : null;
+          // The routing decision carries the team's address: no need to read the teams again.
+          const teamAddress = decision.team?.email ?? null;
           const notify = teamAddress ?? decision.body.email;
           if (notify) {
             await enqueueEmail(
@@ -333,11 +335,6 @@ export class IntakeService {
         if (!isReferenceClash || attempt >= 3) throw error;
       }
     }
-  }
-
-  private async teamEmail(teamId: string, trx: Executor): Promise<string | null> {
-    const teams = await this.deps.organisations.teams(trx);
-    return teams.find((t) => t.id === teamId)?.email ?? null;
   }
 
   private summaryFrom(
@@ -442,14 +439,5 @@ export function describeLocation(description: string, detail: string, lat: numbe
 }
 
 export function formatDue(due: Date): string {
-  return due.toLocaleString('en-GB', {
-    weekday: 'long',
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-    hour: 'numeric',
-    minute: '2-digit',
-    hour12: true,
-    timeZone: 'Europe/London',
-  });
+  return formatDateTime(due);
 }

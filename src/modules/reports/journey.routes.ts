@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, type FieldError } from '../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../lib/forms.js';
+import { formatFileSize } from '../photos/photo-processing.js';
 import { readMultipartForm } from '../photos/photos.routes.js';
 import { checkAnswers } from '../services/answers.js';
 import { stopFor, type Question } from '../services/service-definition.js';
@@ -42,7 +43,13 @@ export async function photoOwnerKeyFor(request: FastifyRequest): Promise<string 
 
 export default async function journeyRoutes(app: FastifyInstance): Promise<void> {
   const { services, routing, gazetteer, reports } = app.domain;
-  const journeyPost = { config: { csrfOnMissingSession: 'recover' as const } };
+  // Generous for a person filling in a form; a ceiling for anything scripted against it.
+  const journeyPost = {
+    config: {
+      csrfOnMissingSession: 'recover' as const,
+      rateLimit: { max: 60, timeWindow: '1 minute' },
+    },
+  };
 
   async function load(request: FastifyRequest): Promise<JourneyState> {
     const session = await request.ensureSession();
@@ -64,7 +71,7 @@ export default async function journeyRoutes(app: FastifyInstance): Promise<void>
     return reports.nearbyOpen(
       { lat: journey.lat, lon: journey.lon },
       app.config.CIVICDESK_DUPLICATE_RADIUS_METRES,
-      { serviceCode: journey.serviceCode, includePrivate: true, limit: 5 },
+      { serviceCode: journey.serviceCode, limit: 5 },
     );
   }
 
@@ -313,16 +320,14 @@ export default async function journeyRoutes(app: FastifyInstance): Promise<void>
   const followParams = { schema: { params: Type.Object({ reference: Type.String({ maxLength: 20 }) }) } };
 
   app.get('/report/follow/:reference', followParams, async (request, reply) => {
+    // Only open public reports can be followed.
     const view = await reports.publicView((request.params as { reference: string }).reference);
-    const row = view
-      ? undefined
-      : await reports.byReference((request.params as { reference: string }).reference);
-    if (!view && !row) throw new AppError('not_found');
+    if (!view || !view.isOpen) throw new AppError('not_found');
     await request.ensureSession();
     const journey = await load(request);
     return page(reply, 'follow.njk', {
-      reference: view?.reference ?? row!.reference,
-      serviceName: view?.serviceName,
+      reference: view.reference,
+      serviceName: view.serviceName,
       values: { name: journey.reporter.name, email: journey.reporter.email },
     });
   });
@@ -500,6 +505,7 @@ export default async function journeyRoutes(app: FastifyInstance): Promise<void>
         service,
         photos,
         photoLimit: photoLimit(service),
+        maxSize: formatFileSize(app.photos.limits.maxBytes),
         required: service.definition.photos.required,
         // The upload form is multipart, read by the handler, so its CSRF token also travels in the address.
         uploadAction: `${STEP_PATHS.photos}?_csrf=${encodeURIComponent(session.csrfToken)}`,
@@ -519,9 +525,12 @@ export default async function journeyRoutes(app: FastifyInstance): Promise<void>
     return photosPage(reply, journey);
   });
 
+  // Uploads are the heaviest request a resident can make: each photo is decoded and re-encoded.
   app.post(
     '/report/photos',
-    { config: { ...journeyPost.config, csrfInQuery: true } },
+    {
+      config: { ...journeyPost.config, csrfInQuery: true, rateLimit: { max: 20, timeWindow: '10 minutes' } },
+    },
     async (request, reply) => {
       const journey = await load(request);
       const redirect = await guard('details', journey, reply);

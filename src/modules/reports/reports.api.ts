@@ -199,6 +199,51 @@ export default async function reportsApi(
   );
 
   app.get(
+    '/api/v1/services',
+    {
+      config: { rateLimit: { max: 240, timeWindow: '1 minute' } },
+      schema: {
+        summary: 'What can be reported, with each service’s questions',
+        description:
+          'Services residents can report now. Use a service’s questions to fill in answers for POST /api/v1/reports.',
+        tags: ['reports'],
+      },
+    },
+    async (_request, reply) => {
+      const services = await app.domain.services.list();
+      reply.header('cache-control', 'public, max-age=300');
+      return {
+        services: services.map((s) => ({
+          code: s.code,
+          name: s.name,
+          group: s.group,
+          description: s.description,
+          keywords: s.keywords,
+          anonymous_allowed: s.definition.anonymousAllowed,
+          photos: s.definition.photos,
+          questions: s.definition.questions
+            .filter((q) => !q.automated)
+            .map((q) => ({
+              code: q.code,
+              text: q.text,
+              datatype: q.datatype,
+              required: q.required,
+              ...(q.options
+                ? {
+                    options: q.options.map((o) => ({
+                      key: o.key,
+                      name: o.name,
+                      ends_report: Boolean(o.stop),
+                    })),
+                  }
+                : {}),
+            })),
+        })),
+      };
+    },
+  );
+
+  app.get(
     '/api/v1/reports/nearby',
     {
       config: { rateLimit: { max: 240, timeWindow: '1 minute' } },

@@ -211,7 +211,9 @@ export class ReportsService {
     baseUrl: string,
   ): Promise<{ followed: boolean; reference: string }> {
     const row = await repo.findByReference(this.db, reference);
-    if (!row || row.closed_at) return { followed: false, reference };
+    // Only open public reports can be followed: a private one (a missed bin at someone's house) is
+    // nobody else's business, and its reference must not become a way in.
+    if (!row || row.closed_at || !row.is_public) return { followed: false, reference };
     const followed = await this.db.transaction().execute(async (trx) => {
       const contact = await this.deps.contacts.findOrCreate(trx, {
         name: follower.name,

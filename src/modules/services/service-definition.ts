@@ -4,6 +4,7 @@
  * no code changes to add a service.
  */
 import { Type, type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 
 const Code = Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$', description: 'lower case, digits and _' });
@@ -111,6 +112,8 @@ export const ServiceDefinition = Type.Object(
 );
 export type ServiceDefinition = Static<typeof ServiceDefinition>;
 
+const compiledDefinition = Compile(ServiceDefinition);
+
 /** Problems with a definition that the schema cannot see on its own (cross-field rules). */
 export function definitionProblems(definition: ServiceDefinition): string[] {
   const problems: string[] = [];
@@ -148,10 +151,14 @@ export class InvalidDefinitionError extends Error {
 /** Fills defaults, then checks the schema and the cross-field rules. Throws with every problem. */
 export function parseDefinition(input: unknown): ServiceDefinition {
   const withDefaults = Value.Default(ServiceDefinition, Value.Clone(input ?? {}));
-  const schemaProblems = [...Value.Errors(ServiceDefinition, withDefaults)].map(
-    (e) => `${e.instancePath || '(definition)'}: ${e.message}`,
-  );
-  if (schemaProblems.length) throw new InvalidDefinitionError(schemaProblems);
+  // Definitions are read on every report: check with the compiled validator, and only walk the schema
+  // for readable messages when the check fails.
+  if (!compiledDefinition.Check(withDefaults)) {
+    const schemaProblems = [...compiledDefinition.Errors(withDefaults)].map(
+      (e) => `${e.instancePath || '(definition)'}: ${e.message}`,
+    );
+    throw new InvalidDefinitionError(schemaProblems);
+  }
   const definition = withDefaults as ServiceDefinition;
   const problems = definitionProblems(definition);
   if (problems.length) throw new InvalidDefinitionError(problems);

@@ -1,4 +1,9 @@
-import type { Selectable } from 'kysely';
+/**
+ * All of the staff module's queries. Counters, the TOTP step and single-use tokens are changed with
+ * conditional UPDATEs, so two processes racing (two sign-ins with the same code, a reset link opened
+ * twice) cannot both win.
+ */
+import { sql, type Selectable } from 'kysely';
 import type { StaffUserTable } from '../../db/database.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 
@@ -14,4 +19,232 @@ export function findStaffByEmail(db: Executor, email: string): Promise<StaffRow 
 
 export function findStaffById(db: Executor, id: string): Promise<StaffRow | undefined> {
   return db.selectFrom('staff_user').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+// ------------------------------------------------------------------ lockout
+
+/**
+ * Counts one failed attempt and returns the count in the current window. A window starts at the first
+ * failure and lasts `windowStart` back from now: a failure after it has passed starts a new count.
+ */
+export async function recordFailedAttempt(
+  db: Executor,
+  id: string,
+  { now, windowStart }: { now: Date; windowStart: Date },
+): Promise<number> {
+  const stale = sql<boolean>`(failed_since is null or failed_since <= ${windowStart})`;
+  const row = await db
+    .updateTable('staff_user')
+    .set({
+      failed_attempts: sql`case when ${stale} then 1 else failed_attempts + 1 end`,
+      failed_since: sql`case when ${stale} then ${now} else failed_since end`,
+    })
+    .where('id', '=', id)
+    .returning('failed_attempts')
+    .executeTakeFirst();
+  return row?.failed_attempts ?? 0;
+}
+
+/** Locks the account until `until`, starting the count afresh. True if this call locked it. */
+export async function lockAccount(db: Executor, id: string, now: Date, until: Date): Promise<boolean> {
+  const row = await db
+    .updateTable('staff_user')
+    .set({ locked_until: until, failed_attempts: 0, failed_since: null })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function recordSignIn(db: Executor, id: string, now: Date): Promise<void> {
+  await db
+    .updateTable('staff_user')
+    .set({ failed_attempts: 0, failed_since: null, locked_until: null, last_sign_in_at: now })
+    .where('id', '=', id)
+    .execute();
+}
+
+// ------------------------------------------------------------------ TOTP
+
+/**
+ * Marks `step` as used, unless it or a later step already was: true if the code may be accepted. One
+ * statement, so of two requests with the same code exactly one gets true.
+ */
+export async function claimTotpStep(db: Executor, id: string, step: number): Promise<boolean> {
+  const row = await db
+    .updateTable('staff_user')
+    .set({ totp_last_step: step })
+    .where('id', '=', id)
+    .where('totp_secret', 'is not', null)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function enableTotp(
+  db: Executor,
+  id: string,
+  { sealedSecret, now, step }: { sealedSecret: string; now: Date; step: number },
+): Promise<void> {
+  await db
+    .updateTable('staff_user')
+    .set({ totp_secret: sealedSecret, totp_enabled_at: now, totp_last_step: step })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function disableTotp(db: Executor, id: string): Promise<void> {
+  await db
+    .updateTable('staff_user')
+    .set({ totp_secret: null, totp_enabled_at: null, totp_last_step: null })
+    .where('id', '=', id)
+    .execute();
+  await db.deleteFrom('staff_recovery_code').where('staff_user_id', '=', id).execute();
+}
+
+export async function replaceRecoveryCodes(db: Executor, id: string, hashes: string[]): Promise<void> {
+  await db.deleteFrom('staff_recovery_code').where('staff_user_id', '=', id).execute();
+  if (hashes.length > 0) {
+    await db
+      .insertInto('staff_recovery_code')
+      .values(hashes.map((code_hash) => ({ staff_user_id: id, code_hash })))
+      .execute();
+  }
+}
+
+/** Uses the code if it is this person's and unused: true once, false ever after. */
+export async function useRecoveryCode(
+  db: Executor,
+  id: string,
+  codeHash: string,
+  now: Date,
+): Promise<boolean> {
+  const row = await db
+    .updateTable('staff_recovery_code')
+    .set({ used_at: now })
+    .where('staff_user_id', '=', id)
+    .where('code_hash', '=', codeHash)
+    .where('used_at', 'is', null)
+    .returning('code_hash')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function countUnusedRecoveryCodes(db: Executor, id: string): Promise<number> {
+  const row = await db
+    .selectFrom('staff_recovery_code')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('staff_user_id', '=', id)
+    .where('used_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+// ------------------------------------------------------------------ passwords and sessions
+
+export async function setPassword(db: Executor, id: string, passwordHash: string, now: Date): Promise<void> {
+  await db
+    .updateTable('staff_user')
+    .set({
+      password_hash: passwordHash,
+      password_changed_at: now,
+      // A new password is a fresh start: proving control of the account (the old password, or the
+      // email inbox for a reset) lifts a lock.
+      failed_attempts: 0,
+      failed_since: null,
+      locked_until: null,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+/**
+ * Ends every session of this member of staff, in every browser and process (sessions are rows), and
+ * voids any half-done sign-in. Returns how many sessions there were.
+ */
+export async function endAllSessions(db: Executor, id: string, now: Date): Promise<number> {
+  await db.updateTable('staff_user').set({ sessions_revoked_at: now }).where('id', '=', id).execute();
+  const result = await db.deleteFrom('session').where('staff_user_id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+// ------------------------------------------------------------------ password reset
+
+export async function insertPasswordReset(
+  db: Executor,
+  reset: { tokenHash: string; staffUserId: string; now: Date; expiresAt: Date },
+): Promise<void> {
+  await db
+    .insertInto('staff_password_reset')
+    .values({
+      token_hash: reset.tokenHash,
+      staff_user_id: reset.staffUserId,
+      created_at: reset.now,
+      expires_at: reset.expiresAt,
+    })
+    .execute();
+}
+
+export async function countPasswordResetsSince(db: Executor, id: string, since: Date): Promise<number> {
+  const row = await db
+    .selectFrom('staff_password_reset')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('staff_user_id', '=', id)
+    .where('created_at', '>', since)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Old links are kept a day (for the count above and for support questions), then removed. */
+export async function deletePasswordResetsBefore(db: Executor, id: string, before: Date): Promise<void> {
+  await db
+    .deleteFrom('staff_password_reset')
+    .where('staff_user_id', '=', id)
+    .where('expires_at', '<', before)
+    .execute();
+}
+
+/** The staff user a link is for, if it is unused and unexpired (does not use it up). */
+export async function findUsablePasswordReset(
+  db: Executor,
+  tokenHash: string,
+  now: Date,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('staff_password_reset')
+    .select('staff_user_id')
+    .where('token_hash', '=', tokenHash)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return row?.staff_user_id;
+}
+
+/** Uses the link up: the staff user's id the first time, undefined ever after or once expired. */
+export async function consumePasswordReset(
+  db: Executor,
+  tokenHash: string,
+  now: Date,
+): Promise<string | undefined> {
+  const row = await db
+    .updateTable('staff_password_reset')
+    .set({ used_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .returning('staff_user_id')
+    .executeTakeFirst();
+  return row?.staff_user_id;
+}
+
+/** Every other outstanding link for this person stops working. */
+export async function voidPasswordResets(db: Executor, id: string, now: Date): Promise<void> {
+  await db
+    .updateTable('staff_password_reset')
+    .set({ used_at: now })
+    .where('staff_user_id', '=', id)
+    .where('used_at', 'is', null)
+    .execute();
 }
