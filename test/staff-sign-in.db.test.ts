@@ -284,10 +284,7 @@ describeEachEngine('staff sign-in', (getDatabase) => {
       (await again.post('/staff/two-factor/turn-off', { password: officer.password })).headers.location,
       '/staff/account?notice=totp-off',
     );
-    assert.equal(
-      (await browser().signIn(officer.email, officer.password)).headers.location,
-      '/staff/cases',
-    );
+    assert.equal((await browser().signIn(officer.email, officer.password)).headers.location, '/staff/cases');
 
     const admin = browser();
     await admin.signIn(login('admin').email, login('admin').password);
