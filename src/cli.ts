@@ -18,6 +18,7 @@ import { UsageError, type CliCommand, type CliInput } from './cli/command.js';
 import { importAreasCommand } from './modules/areas/areas.cli.js';
 import { catalogueCommand } from './modules/catalogue/catalogue.cli.js';
 import { apiClientCommand } from './modules/api-clients/api-clients.cli.js';
+import { staffCommand } from './modules/staff/staff.cli.js';
 import { routeCommand } from './modules/routing/routing.cli.js';
 import { gazetteerCommands } from './modules/gazetteer/gazetteer.cli.js';
 
@@ -62,6 +63,7 @@ const COMMANDS: CliCommand[] = [
   ...CORE_COMMANDS,
   catalogueCommand,
   apiClientCommand,
+  staffCommand,
   routeCommand,
   importAreasCommand,
   ...gazetteerCommands,

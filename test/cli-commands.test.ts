@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { verify } from '@node-rs/argon2';
+import { openDatabase } from '../src/db/connect.js';
 import { createTestDatabase, ENGINES, type TestDatabase } from './helpers/database.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -109,5 +111,82 @@ describe('civicdesk route and catalogue', () => {
     const imported = run('catalogue', 'import', good);
     assert.equal(imported.status, 0, imported.stderr);
     assert.match(run('catalogue', 'export').stdout, /Pothole or broken road/);
+  });
+
+  it('creates a member of staff, printing a password that works, and refuses a second with the same email', async () => {
+    const created = run(
+      'staff',
+      'create',
+      '--email',
+      'First.Admin@council.example',
+      '--name',
+      'First Admin',
+      '--role',
+      'admin',
+      '--body',
+      'ashdown',
+    );
+    assert.equal(created.status, 0, created.stderr);
+    const password = /Their password, shown only now: (\S+)/.exec(created.stdout)?.[1];
+    assert.ok(password, created.stdout);
+    assert.match(created.stdout, /set up an authenticator app/);
+    const again = run(
+      'staff',
+      'create',
+      '--email',
+      'first.admin@council.example',
+      '--name',
+      'Someone',
+      '--role',
+      'officer',
+      '--body',
+      'ashdown',
+    );
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /already a member of staff/);
+    const badRole = run(
+      'staff',
+      'create',
+      '--email',
+      'x@council.example',
+      '--name',
+      'X',
+      '--role',
+      'mayor',
+      '--body',
+      'ashdown',
+    );
+    assert.equal(badRole.status, 2);
+    assert.match(badRole.stderr, /--role must be one of/);
+    const badTeam = run(
+      'staff',
+      'create',
+      '--email',
+      'y@council.example',
+      '--name',
+      'Y',
+      '--role',
+      'officer',
+      '--body',
+      'ashdown',
+      '--team',
+      'nowhere',
+    );
+    assert.equal(badTeam.status, 2);
+
+    const handle = database
+      ? await openDatabase({ engine: 'postgres', url: database.url! })
+      : await openDatabase({ engine: 'pglite', dataDir: path.join(dataDir, 'pglite') });
+    try {
+      const row = await handle.db
+        .selectFrom('staff_user')
+        .select(['role', 'password_hash'])
+        .where('email', '=', 'first.admin@council.example')
+        .executeTakeFirstOrThrow();
+      assert.equal(row.role, 'admin');
+      assert.equal(await verify(row.password_hash!, password), true);
+    } finally {
+      await handle.close();
+    }
   });
 });

@@ -248,3 +248,23 @@ export async function voidPasswordResets(db: Executor, id: string, now: Date): P
     .where('used_at', 'is', null)
     .execute();
 }
+
+export async function insertStaff(
+  db: Executor,
+  staff: {
+    email: string;
+    name: string;
+    role: StaffRow['role'];
+    body_id: string;
+    team_id: string | null;
+    password_hash: string;
+  },
+): Promise<string | undefined> {
+  const row = await db
+    .insertInto('staff_user')
+    .values(staff)
+    .onConflict((oc) => oc.column('email').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return row?.id;
+}
