@@ -8,17 +8,11 @@
  * Admin only, like the rest of /admin. Registered from the admin module, which passes its page renderer
  * (the admin layout, navigation and who is signed in).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
 import { Type } from 'typebox';
+import type { RenderAdminPage } from './admin-page.js';
 import { AppError } from '../../lib/errors.js';
 import { areaById, type AreaDetail } from '../areas/areas.service.js';
-
-type Render = (
-  request: FastifyRequest,
-  reply: FastifyReply,
-  template: string,
-  context?: object,
-) => Promise<FastifyReply>;
 
 const KIND_LABELS: Record<AreaDetail['kind'], string> = {
   council: 'Council',
@@ -45,7 +39,7 @@ function countPositions(area: AreaDetail): { polygons: number; points: number } 
 
 export async function registerAreaRoutes(
   app: FastifyInstance,
-  { render, adminOnly }: { render: Render; adminOnly: RouteShorthandOptions },
+  { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
 ): Promise<void> {
   async function areaOr404(id: string): Promise<AreaDetail> {
     const area = await areaById(app.db, id);

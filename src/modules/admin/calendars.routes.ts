@@ -13,8 +13,9 @@
  * The rules live in CalendarsService; these routes read the forms (the closure date is a GOV.UK date
  * input: day, month and year fields), show problems against the fields, and redirect with a banner.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
 import { Type } from 'typebox';
+import { boundedField, type RenderAdminPage } from './admin-page.js';
 import { AppError } from '../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../lib/forms.js';
 import {
@@ -25,15 +26,7 @@ import {
   type DatePart,
 } from '../calendars/calendars.service.js';
 
-type Render = (
-  request: FastifyRequest,
-  reply: FastifyReply,
-  template: string,
-  context?: object,
-) => Promise<FastifyReply>;
-
-// Bounds against abuse only: the service's own limits are lower and come back as form errors.
-const field = Type.Optional(Type.String({ maxLength: 1000 }));
+const field = boundedField;
 const calendarForm = Type.Object({
   code: field,
   name: field,
@@ -165,7 +158,7 @@ function closureFormView(values: ClosureFormValues, errors?: FormErrors, datePar
 
 export async function registerCalendarRoutes(
   app: FastifyInstance,
-  { render, adminOnly }: { render: Render; adminOnly: RouteShorthandOptions },
+  { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
 ): Promise<void> {
   const { calendars } = app.domain;
 

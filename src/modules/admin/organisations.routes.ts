@@ -13,8 +13,9 @@
  * The rules live in OrganisationsService; these routes read the form, show its problems against the
  * fields (keeping what was typed), and redirect to the body's page with a banner once saved.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
 import { Type } from 'typebox';
+import { boundedField, type RenderAdminPage } from './admin-page.js';
 import { AppError } from '../../lib/errors.js';
 import { asText, FormErrors } from '../../lib/forms.js';
 import {
@@ -29,15 +30,7 @@ import {
   type TeamChanges,
 } from '../organisations/organisations.service.js';
 
-type Render = (
-  request: FastifyRequest,
-  reply: FastifyReply,
-  template: string,
-  context?: object,
-) => Promise<FastifyReply>;
-
-// Bounds against abuse only: the service's own limits are lower and come back as form errors.
-const field = Type.Optional(Type.String({ maxLength: 1000 }));
+const field = boundedField;
 const bodyForm = Type.Object({
   code: field,
   name: field,
@@ -138,7 +131,7 @@ function bodySummaryRows(body: Body) {
 
 export async function registerOrganisationRoutes(
   app: FastifyInstance,
-  { render, adminOnly }: { render: Render; adminOnly: RouteShorthandOptions },
+  { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
 ): Promise<void> {
   const { organisations } = app.domain;
 

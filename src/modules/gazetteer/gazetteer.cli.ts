@@ -208,19 +208,20 @@ replaces each street's points and leaves other streets alone.`,
   options: namedOptions('street'),
   run: (input) =>
     runImport(input, 'import-streets', (service, file, hooks) =>
-      service.importStreets(
-        file,
-        {
-          skipInvalid: input.values['skip-invalid'] === true,
-          nameField: text(input, 'name-field'),
-          lonField: text(input, 'lon-field'),
-          latField: text(input, 'lat-field'),
-          localityField: text(input, 'locality-field'),
-        },
-        hooks,
-      ),
+      service.importStreets(file, namedImportOptions(input), hooks),
     ),
 };
+
+/** The options import-streets and import-places share, read from the command line. */
+function namedImportOptions(input: CliInput) {
+  return {
+    skipInvalid: input.values['skip-invalid'] === true,
+    nameField: text(input, 'name-field'),
+    lonField: text(input, 'lon-field'),
+    latField: text(input, 'lat-field'),
+    localityField: text(input, 'locality-field'),
+  };
+}
 
 export const importPlacesCommand: CliCommand = {
   name: 'import-places',
@@ -235,11 +236,7 @@ place. Bad rows are listed by line number and, unless --skip-invalid is given, n
       service.importPlaces(
         file,
         {
-          skipInvalid: input.values['skip-invalid'] === true,
-          nameField: text(input, 'name-field'),
-          lonField: text(input, 'lon-field'),
-          latField: text(input, 'lat-field'),
-          localityField: text(input, 'locality-field'),
+          ...namedImportOptions(input),
           typeField: text(input, 'type-field'),
         },
         hooks,
