@@ -16,7 +16,8 @@ fs.mkdirSync(out, { recursive: true });
 
 const started = Date.now();
 const css = sass.compile(path.join(ROOT_DIR, 'src/client/styles/app.scss'), {
-  loadPaths: [path.join(ROOT_DIR, 'node_modules')],
+  // The project root too: MOJ Frontend's Sass finds GOV.UK Frontend as "node_modules/govuk-frontend/...".
+  loadPaths: [path.join(ROOT_DIR, 'node_modules'), ROOT_DIR],
   style: 'compressed',
   quietDeps: true,
   silenceDeprecations: ['import'],

@@ -4,7 +4,8 @@
  * current path), so route handlers pass only their own view model.
  *
  * Templates are found in src/views (layout, partials, error pages), src/modules (each module's
- * views/), and govuk-frontend's dist (its macros, as "govuk/components/...").
+ * views/), govuk-frontend's dist (its macros, as "govuk/components/...") and
+ * @ministryofjustice/frontend's (the case-work components, as "moj/components/...").
  */
 import fp from 'fastify-plugin';
 import nunjucks from 'nunjucks';
@@ -12,7 +13,7 @@ import path from 'node:path';
 import type { FastifyReply } from 'fastify';
 import type { Config } from '../config.js';
 import { formatDateTime } from '../lib/dates.js';
-import { GOVUK_FRONTEND_DIR, SRC_DIR } from './paths.js';
+import { GOVUK_FRONTEND_DIR, MOJ_FRONTEND_DIR, SRC_DIR } from './paths.js';
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -26,7 +27,7 @@ declare module 'fastify' {
 
 export function createViewEnvironment(config: Pick<Config, 'isProduction'>): nunjucks.Environment {
   const loader = new nunjucks.FileSystemLoader(
-    [path.join(SRC_DIR, 'views'), path.join(SRC_DIR, 'modules'), GOVUK_FRONTEND_DIR],
+    [path.join(SRC_DIR, 'views'), path.join(SRC_DIR, 'modules'), GOVUK_FRONTEND_DIR, MOJ_FRONTEND_DIR],
     { noCache: !config.isProduction },
   );
   const env = new nunjucks.Environment(loader, { autoescape: true, throwOnUndefined: false });

@@ -18,6 +18,7 @@ import type { AnswerCondition } from '../routing/routing-engine.js';
 import { QUESTION_DATATYPES, type Question } from '../services/service-definition.js';
 import type { Service, ServiceInput } from '../services/services.service.js';
 import { ROLE_LABELS } from '../staff/staff.service.js';
+import { staffNavigation } from '../staff/staff.view-models.js';
 import { DEFAULT_RECEIPT, RECEIPT_PLACEHOLDERS } from '../reports/report-emails.js';
 import { fillTemplate } from '../../lib/email-template.js';
 import { registerAreaRoutes } from './areas.routes.js';
@@ -32,8 +33,6 @@ const NAVIGATION = [
   { href: '/admin/calendars', text: 'Calendars' },
   { href: '/admin/areas', text: 'Areas' },
   { href: '/admin/catalogue', text: 'Catalogue file' },
-  { href: '/staff/cases', text: 'Cases' },
-  { href: '/staff/account', text: 'Your account' },
 ];
 
 const DATATYPE_LABELS: Record<(typeof QUESTION_DATATYPES)[number], string> = {
@@ -72,6 +71,7 @@ export default async function adminModule(app: FastifyInstance): Promise<void> {
     return reply.view(`admin/views/${template}`, {
       staff: request.staff,
       staffRoleLabel: request.staff ? ROLE_LABELS[request.staff.role] : '',
+      staffNavigation: request.staff ? staffNavigation(request.staff, path) : [],
       adminNavigation: NAVIGATION.map((item) => ({
         ...item,
         active: path === item.href || (item.href !== '/admin/routing' && path.startsWith(`${item.href}/`)),

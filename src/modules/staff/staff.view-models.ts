@@ -81,6 +81,25 @@ export function lockedMessage(until: Date): string {
 }
 
 /**
+ * The back office's top navigation, the same on every staff page (src/views/staff-layout.njk): the item
+ * whose section holds `path` is marked current.
+ */
+export function staffNavigation(
+  staff: Pick<StaffUser, 'role'>,
+  path: string,
+): { href: string; text: string; active: boolean }[] {
+  const items = [
+    { href: '/staff/cases', text: 'Cases' },
+    ...(staff.role === 'admin' ? [{ href: '/admin', text: 'Administration' }] : []),
+    { href: '/staff/account', text: 'Your account' },
+  ];
+  return items.map((item) => ({
+    ...item,
+    active: path === item.href || path.startsWith(`${item.href}/`),
+  }));
+}
+
+/**
  * Renders a staff module template. Pages for a signed-in member of staff get the staff layout's header
  * (who is signed in, sign out) and navigation.
  */
@@ -97,12 +116,7 @@ export async function renderStaffPage(
   return reply.status(status).view(`staff/views/${template}`, {
     staff,
     staffRoleLabel: staff ? ROLE_LABELS[staff.role] : '',
-    staffNavigation: staff
-      ? [
-          ...(staff.role === 'admin' ? [{ href: '/admin', text: 'Administration' }] : []),
-          { href: '/staff/account', text: 'Your account', active: path.startsWith('/staff/account') },
-        ]
-      : [],
+    staffNavigation: staff ? staffNavigation(staff, path) : [],
     ...context,
     ...(errors ? errors.view() : {}),
   });

@@ -1,0 +1,122 @@
+/**
+ * The case page and the actions taken from it (assign, note, status and public update). Each action
+ * is a POST that redirects back to the case (303), or shows the page again with an error summary.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { CaseStatus } from '../../db/database.js';
+import { AppError } from '../../lib/errors.js';
+import { asText, FormErrors } from '../../lib/forms.js';
+import { normaliseReference } from '../../lib/reference.js';
+import { STATUS_LABELS } from '../reports/reports.service.js';
+import { actorOf, renderCasework, STATUSES } from './casework.routes-support.js';
+
+export function registerCaseRoutes(app: FastifyInstance): void {
+  const staffOnly = { preHandler: app.requireStaff() };
+
+  const caseParams = { schema: { params: Type.Object({ reference: Type.String({ maxLength: 20 }) }) } };
+  const referenceOf = (request: FastifyRequest) =>
+    normaliseReference((request.params as { reference: string }).reference);
+
+  async function casePage(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) {
+    const view = await app.casework.casePage(actorOf(request), referenceOf(request));
+    return renderCasework(request, reply, 'case.njk', {
+      ...view,
+      canChangeStatus: request.staff!.role !== 'agent',
+      statusItems: STATUSES.map((s) => ({
+        value: s,
+        text: STATUS_LABELS[s],
+        selected: s === view.row.status,
+      })),
+      assigneeOptions: [
+        { value: '', text: 'Nobody' },
+        ...view.staff.map((s) => ({
+          value: s.id,
+          text: s.id === request.staff!.id ? `${s.name} (you)` : s.name,
+          selected: s.id === view.row.assignee_staff_id,
+        })),
+      ],
+      teamOptions: view.teams.map((t) => ({
+        value: t.id,
+        text: t.name,
+        selected: t.id === view.row.team_id,
+      })),
+      saved: (request.query as { saved?: string } | undefined)?.saved,
+      ...extra,
+    });
+  }
+
+  app.get('/staff/cases/:reference', { ...staffOnly, ...caseParams }, async (request, reply) =>
+    casePage(request, reply),
+  );
+
+  async function act(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    action: () => Promise<void>,
+    what: string,
+    values: Record<string, string>,
+  ) {
+    try {
+      await action();
+      return reply.redirect(`/staff/cases/${referenceOf(request)}?saved=${what}`, 303);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'validation_failed') throw error;
+      const errors = new FormErrors();
+      for (const problem of error.fieldErrors.length
+        ? error.fieldErrors
+        : [{ field: what, message: error.message }]) {
+        errors.add(problem.field, problem.message);
+      }
+      reply.status(400);
+      return casePage(request, reply, { values, ...errors.view() });
+    }
+  }
+
+  app.post('/staff/cases/:reference/assign', { ...staffOnly, ...caseParams }, async (request, reply) => {
+    const body = request.body as Record<string, unknown>;
+    const assignee = asText(body.assignee);
+    const team = asText(body.team);
+    return act(
+      request,
+      reply,
+      () =>
+        app.casework.assign(actorOf(request), referenceOf(request), {
+          staffId: assignee === 'me' ? request.staff!.id : assignee || null,
+          ...(team ? { teamId: team } : {}),
+        }),
+      'assigned',
+      {},
+    );
+  });
+
+  app.post('/staff/cases/:reference/note', { ...staffOnly, ...caseParams }, async (request, reply) => {
+    const note = asText((request.body as Record<string, unknown>).note);
+    return act(
+      request,
+      reply,
+      () => app.casework.addNote(actorOf(request), referenceOf(request), note),
+      'note',
+      {
+        note,
+      },
+    );
+  });
+
+  app.post('/staff/cases/:reference/update', { ...staffOnly, ...caseParams }, async (request, reply) => {
+    const body = request.body as Record<string, unknown>;
+    const status = asText(body.status) as CaseStatus;
+    const publicUpdate = typeof body.publicUpdate === 'string' ? body.publicUpdate.trim() : '';
+    return act(
+      request,
+      reply,
+      () =>
+        app.casework.update(actorOf(request), referenceOf(request), {
+          ...(STATUSES.includes(status) ? { status } : {}),
+          publicUpdate,
+        }),
+      'updated',
+      { publicUpdate },
+    );
+  });
+}
