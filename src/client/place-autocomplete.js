@@ -2,7 +2,7 @@
 // element around it). Suggestions come from GET /api/v1/places. Choosing one moves the pin when the page
 // has a location map, or else submits the search form with the chosen place, as pressing the search
 // button would. Without JavaScript the box is an ordinary search field. See README.md in this folder.
-/* global CustomEvent, setTimeout */
+/* global CustomEvent, MutationObserver, setTimeout */
 import accessibleAutocomplete from 'accessible-autocomplete';
 import { coordinate, debounce, escapeHtml, latestJson } from './lib/helpers.js';
 
@@ -30,6 +30,10 @@ export function init(element) {
   const wrapper = document.createElement('div');
   input.before(wrapper);
   const { id, name, value } = input;
+  // What describes our box (its hint, and its error message after a failed search) must describe the
+  // library's box too, or a screen reader no longer hears the error.
+  const describedBy = (input.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+  const hasError = input.classList.contains('govuk-input--error');
   input.remove();
 
   accessibleAutocomplete({
@@ -41,6 +45,7 @@ export function init(element) {
     showNoOptionsFound: true,
     confirmOnBlur: false,
     displayMenu: 'overlay',
+    inputClasses: hasError ? 'govuk-input--error' : null,
     tNoResults: () => 'No places found',
     tStatusQueryTooShort: (n) => `Type in ${n} or more characters for places`,
     source: (query, populate) => {
@@ -80,4 +85,18 @@ export function init(element) {
       }, 0);
     },
   });
+  const box = wrapper.querySelector('input');
+  if (box && describedBy.length) keepDescribedBy(box, describedBy);
+}
+
+// The library renders aria-describedby itself (its own usage hint, dropped once the user types), so on
+// every change it makes, our ids are put back.
+function keepDescribedBy(box, ids) {
+  const apply = () => {
+    const current = (box.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+    const missing = ids.filter((id) => !current.includes(id));
+    if (missing.length) box.setAttribute('aria-describedby', [...current, ...missing].join(' '));
+  };
+  apply();
+  new MutationObserver(apply).observe(box, { attributes: true, attributeFilter: ['aria-describedby'] });
 }

@@ -558,6 +558,38 @@ describe('report journey in a browser', () => {
     assert.deepEqual(cases, [{ reference }]);
   });
 
+  it('keeps a failed search’s error message on the type-ahead, for screen readers', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await noTiles(context);
+    const { page, problems } = await openPage(context);
+    await page.goto(server.url('/report'));
+    await page.getByRole('link', { name: 'Pothole', exact: true }).click();
+    await waitForPath(page, '/report/where');
+    await page.getByRole('combobox', { name: /^Postcode, street or place/ }).fill('zzqxv');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.waitForURL(/\/report\/where\?q=zzqxv$/);
+    await page.locator('[data-module="app-place-autocomplete"][data-app-init="ready"]').waitFor();
+
+    // The library's own box replaced ours: it must still be described by the error message, also
+    // after typing (when the library rewrites aria-describedby).
+    const box = page.getByRole('combobox', { name: /^Postcode, street or place/ });
+    const description = () =>
+      box.evaluate((element) =>
+        (element.getAttribute('aria-describedby') ?? '')
+          .split(/\s+/)
+          .map((id) => document.getElementById(id)?.textContent?.trim() ?? '')
+          .join(' '),
+      );
+    assert.match(await description(), /Error: No places match ‘zzqxv’/);
+    assert.match((await box.getAttribute('class')) ?? '', /govuk-input--error/);
+    await box.pressSequentially('m', { delay: 20 });
+    await page.waitForTimeout(300);
+    assert.match(await description(), /Error: No places match ‘zzqxv’/, 'still described after typing');
+    await assertNoAxeViolations(page, 'the where page with a search error and JavaScript');
+    assertNoProblemsButTiles(problems, 'the where page with a search error');
+    await context.close();
+  });
+
   it('can be done with the keyboard alone, without the map', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await noTiles(context);
