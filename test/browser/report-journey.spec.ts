@@ -574,12 +574,17 @@ describe('report journey in a browser', () => {
     // after typing (when the library rewrites aria-describedby).
     const box = page.getByRole('combobox', { name: /^Postcode, street or place/ });
     const description = () =>
-      box.evaluate((element) =>
-        (element.getAttribute('aria-describedby') ?? '')
+      box.evaluate((element) => {
+        const page = (
+          element as unknown as {
+            ownerDocument: { getElementById(id: string): { textContent: string | null } | null };
+          }
+        ).ownerDocument;
+        return (element.getAttribute('aria-describedby') ?? '')
           .split(/\s+/)
-          .map((id) => document.getElementById(id)?.textContent?.trim() ?? '')
-          .join(' '),
-      );
+          .map((id: string) => page.getElementById(id)?.textContent?.trim() ?? '')
+          .join(' ');
+      });
     assert.match(await description(), /Error: No places match ‘zzqxv’/);
     assert.match((await box.getAttribute('class')) ?? '', /govuk-input--error/);
     await box.pressSequentially('m', { delay: 20 });
