@@ -39,6 +39,7 @@ import multipart from '@fastify/multipart';
 import { filePhotoStore } from './modules/photos/photo-store.js';
 import photoRoutes from './modules/photos/photos.routes.js';
 import { PhotoService, photoServiceOptions } from './modules/photos/photos.service.js';
+import { createWebhooks } from './modules/webhooks/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -64,6 +65,8 @@ export interface AppParts {
   logger?: FastifyServerOptions['logger'];
   /** Override job settings (tests shorten retry delays). */
   jobSettings?: Partial<Jobs['settings']>;
+  /** Override webhook delivery settings (tests shorten the receiver's time limit). */
+  webhooks?: { timeoutMs?: number; maxAttempts?: number };
 }
 
 export function databaseTarget(config: Config) {
@@ -117,6 +120,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   );
   const photos = new PhotoService(database.db, filePhotoStore(config.dataDir), photoServiceOptions(config));
   app.decorate('photos', photos);
+  app.decorate('webhooks', createWebhooks({ db: database.db, jobs, config, settings: parts.webhooks ?? {} }));
   app.decorate(
     'intake',
     new IntakeService(database.db, config, {

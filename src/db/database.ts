@@ -257,6 +257,8 @@ export interface ApiClientTable {
   key_hash: string;
   scopes: ColumnType<string[], string[] | undefined, string[]>;
   service_codes: ColumnType<string[], string[] | undefined, string[]>;
+  /** Set for a CRM's key: it reaches only this body's cases. */
+  body_id: ColumnType<string | null, string | null | undefined, string | null>;
   revoked_at: Date | null;
   last_used_at: Date | null;
   created_at: Generated<Date>;
@@ -354,6 +356,71 @@ export interface AuditEventTable {
   created_at: Generated<Date>;
 }
 
+/** Webhooks and the CRM API (src/modules/webhooks, src/modules/crm-api). */
+export interface WebhookEndpointTable {
+  id: Generated<string>;
+  name: string;
+  url: string;
+  events: ColumnType<string[], string[] | undefined, string[]>;
+  body_id: string | null;
+  service_id: string | null;
+  secret_sealed: string;
+  active: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface WebhookEventTable {
+  seq: ColumnType<number, never, never>;
+  id: string;
+  type: string;
+  case_id: string | null;
+  data: Json<Record<string, unknown>>;
+  created_at: Generated<Date>;
+}
+
+export interface WebhookDeliveryTable {
+  id: Generated<string>;
+  endpoint_id: string;
+  event_seq: number;
+  case_id: string | null;
+  kind: Generated<'event' | 'redelivery' | 'ping'>;
+  state: Generated<'pending' | 'waiting' | 'delivered' | 'failed'>;
+  attempts: Generated<number>;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface WebhookAttemptTable {
+  id: ColumnType<number, never, never>;
+  delivery_id: string;
+  attempted_at: Generated<Date>;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+  response_snippet: Generated<string>;
+}
+
+export interface CaseExternalReferenceTable {
+  case_id: string;
+  api_client_id: string | null;
+  external_reference: string;
+  updated_at: Generated<Date>;
+}
+
+export interface ApiIdempotencyTable {
+  api_client_id: string;
+  key: string;
+  request_hash: string;
+  state: Generated<'running' | 'done'>;
+  status_code: number | null;
+  response: Json<unknown> | null;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   body: BodyTable;
   team: TeamTable;
@@ -378,6 +445,12 @@ export interface Database {
   case_event: CaseEventTable;
   case_follower: CaseFollowerTable;
   audit_event: AuditEventTable;
+  webhook_endpoint: WebhookEndpointTable;
+  webhook_event: WebhookEventTable;
+  webhook_delivery: WebhookDeliveryTable;
+  webhook_attempt: WebhookAttemptTable;
+  case_external_reference: CaseExternalReferenceTable;
+  api_idempotency: ApiIdempotencyTable;
   gazetteer_postcode: GazetteerPostcodeTable;
   gazetteer_place: GazetteerPlaceTable;
   gazetteer_place_point: GazetteerPlacePointTable;

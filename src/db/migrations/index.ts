@@ -13,6 +13,7 @@ import * as staffSecurity from './2026_11_23_2100_staff_security.js';
 import * as backOffice from './2026_11_23_2110_back_office.js';
 import * as overdueNotices from './2026_11_23_2120_overdue_notices.js';
 import * as verifiedContacts from './2026_11_23_2130_verified_contacts.js';
+import * as integrationsApi from './2026_11_23_2260_integrations_api.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_1800_foundation': foundation,
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_2110_back_office': backOffice,
   '2026_11_23_2120_overdue_notices': overdueNotices,
   '2026_11_23_2130_verified_contacts': verifiedContacts,
+  '2026_11_23_2260_integrations_api': integrationsApi,
 };

@@ -24,12 +24,14 @@ import { fillTemplate } from '../../lib/email-template.js';
 import { registerAreaRoutes } from './areas.routes.js';
 import { registerCalendarRoutes } from './calendars.routes.js';
 import { registerOrganisationRoutes } from './organisations.routes.js';
+import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
 
 const NAVIGATION = [
   { href: '/admin/services', text: 'Services' },
   { href: '/admin/routing', text: 'Routing rules' },
   { href: '/admin/routing/test', text: 'Test bench' },
   { href: '/admin/organisations', text: 'Bodies and teams' },
+  { href: '/admin/webhooks', text: 'Webhooks' },
   { href: '/admin/calendars', text: 'Calendars' },
   { href: '/admin/areas', text: 'Areas' },
   { href: '/admin/catalogue', text: 'Catalogue file' },
@@ -533,6 +535,7 @@ export default async function adminModule(app: FastifyInstance): Promise<void> {
 
   // ---------------------------------------------------------------- bodies, calendars, areas
   await registerOrganisationRoutes(app, { render, adminOnly });
+  await registerWebhookRoutes(app, { render, adminOnly });
   await registerCalendarRoutes(app, { render, adminOnly });
 
   app.get('/admin/areas', adminOnly, async (request, reply) => {

@@ -172,7 +172,13 @@ export async function updateCase(
 
 export async function audit(
   db: Executor,
-  entry: { staffId: string; action: string; caseId?: string; detail?: Record<string, unknown>; ip?: string },
+  entry: {
+    staffId: string | null;
+    action: string;
+    caseId?: string;
+    detail?: Record<string, unknown>;
+    ip?: string;
+  },
 ): Promise<void> {
   await db
     .insertInto('audit_event')

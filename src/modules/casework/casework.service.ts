@@ -22,6 +22,7 @@ import { STATUS_LABELS } from '../reports/reports.service.js';
 import * as reportsRepo from '../reports/reports.repository.js';
 import type { ServicesService } from '../services/services.service.js';
 import * as repo from './casework.repository.js';
+import { recordCaseUpdated } from '../webhooks/webhooks.service.js';
 
 export interface Actor {
   id: string;
@@ -30,6 +31,8 @@ export interface Actor {
   bodyId: string;
   teamId: string | null;
   ip?: string;
+  /** Another system (a CRM's API key, whose id and name these are), not a member of staff: update() only. */
+  integration?: boolean;
 }
 
 /** Statuses that close a case; the others keep it open. */
@@ -258,6 +261,9 @@ export class CaseworkService {
     }
     if (problems.length) throw new AppError('validation_failed', problems[0]!.message, problems);
     const reopening = status !== undefined && !closing && row.closed_at !== null;
+    const by = actor.integration
+      ? { actor: 'integration' as const, actor_staff_id: null }
+      : { actor: 'staff' as const, actor_staff_id: actor.id };
 
     await this.db.transaction().execute(async (trx) => {
       if (status) {
@@ -276,8 +282,7 @@ export class CaseworkService {
             ? `Reopened: ${STATUS_LABELS[status]}`
             : `Status changed to ${STATUS_LABELS[status]}`,
           data: { from: row.status, to: status },
-          actor: 'staff',
-          actor_staff_id: actor.id,
+          ...by,
         });
       }
       if (publicUpdate) {
@@ -286,17 +291,27 @@ export class CaseworkService {
           kind: 'public_update',
           is_public: true,
           body: publicUpdate,
-          actor: 'staff',
-          actor_staff_id: actor.id,
+          ...by,
         });
       }
       await repo.audit(trx, {
-        staffId: actor.id,
+        staffId: by.actor_staff_id,
         action: 'case.updated',
         caseId: row.id,
-        detail: { status: status ?? null, publicUpdate: Boolean(publicUpdate) },
+        detail: {
+          status: status ?? null,
+          publicUpdate: Boolean(publicUpdate),
+          ...(actor.integration ? { apiClientId: actor.id, apiClient: actor.name } : {}),
+        },
       });
       await this.emailUpdate(trx, row, { status, publicUpdate, closing });
+      await recordCaseUpdated(this.deps.jobs, trx, row.id, {
+        from: row.status,
+        status,
+        publicUpdate,
+        closing,
+        by: actor,
+      });
     });
     this.deps.jobs.wake();
   }

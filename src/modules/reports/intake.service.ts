@@ -26,6 +26,7 @@ import { checkAnswers } from '../services/answers.js';
 import type { Service, ServicesService } from '../services/services.service.js';
 import { receiptEmail, teamNotificationEmail } from './report-emails.js';
 import * as repo from './reports.repository.js';
+import { recordCaseCreated } from '../webhooks/webhooks.service.js';
 
 export type Channel = 'web' | 'api' | 'phone' | 'email' | 'visit' | 'letter' | 'open311';
 
@@ -321,6 +322,7 @@ export class IntakeService {
               { dedupeKey: `team-notice:${row.id}` },
             );
           }
+          await recordCaseCreated(this.deps.jobs, trx, row.id); // webhooks, in the same transaction
           return { row, summary };
         });
         if (!outcome) {

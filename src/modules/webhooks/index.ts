@@ -1,0 +1,42 @@
+/**
+ * The webhooks module: buildApp calls `createWebhooks` once (it registers the delivery job on the
+ * outbox); intake and case work call `recordCaseCreated` / `recordCaseUpdated` inside their
+ * transactions; the admin pages are in webhooks.routes.ts. Receivers check signatures with
+ * `verifyWebhookSignature` (signature.ts).
+ */
+import type { Kysely } from 'kysely';
+import type { Config } from '../../config.js';
+import type { Database } from '../../db/database.js';
+import type { Jobs } from '../../infra/jobs/jobs.js';
+import { DEFAULT_WEBHOOK_SETTINGS, WebhooksService, type WebhookSettings } from './webhooks.service.js';
+
+export { verifyWebhookSignature, signWebhook, SIGNATURE_HEADER } from './signature.js';
+export { recordCaseCreated, recordCaseUpdated } from './webhooks.service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Outbound webhooks to CRMs and other systems. */
+    webhooks: WebhooksService;
+  }
+}
+
+export function createWebhooks(parts: {
+  db: Kysely<Database>;
+  jobs: Jobs;
+  config: Config;
+  settings?: Partial<Pick<WebhookSettings, 'timeoutMs' | 'maxAttempts'>>;
+}): WebhooksService {
+  const service = new WebhooksService(
+    parts.db,
+    parts.jobs,
+    {
+      ...DEFAULT_WEBHOOK_SETTINGS,
+      ...parts.settings,
+      isProduction: parts.config.isProduction,
+      baseUrl: parts.config.baseUrl,
+    },
+    parts.config.sessionSecret,
+  );
+  service.register();
+  return service;
+}

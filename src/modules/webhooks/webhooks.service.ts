@@ -1,0 +1,484 @@
+/**
+ * Outbound webhooks: administrators register endpoints (a CRM, a data warehouse) and the case events
+ * they want; each event is written, with one delivery per endpoint and its outbox job, in the same
+ * transaction as the change itself. Workers POST it, signed (signature.ts), and retry with the outbox's
+ * backoff until it is taken or the attempts run out.
+ *
+ * What we promise a receiver:
+ *   - at least once: every event is delivered until the receiver answers 2xx, or the attempts run out
+ *     (then the delivery is "failed" on the admin page, where it can be sent again). A retry after a
+ *     timeout can bring the same event twice: receivers dedupe on the event id.
+ *   - in order per case and endpoint: an event for a case is held back ("waiting") while an earlier
+ *     event for the same case has not yet gone to that endpoint, so a receiver never sees "closed"
+ *     before "created". An event whose attempts run out releases the next one (one bad event does not
+ *     stop the case for ever); redeliveries and test pings are outside the order. Each event carries
+ *     `sequence`, increasing per case, so a receiver can also ignore anything older than it has.
+ */
+import crypto from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.js';
+import type { JobContext, Jobs } from '../../infra/jobs/jobs.js';
+import type { Executor } from '../../infra/jobs/outbox.repository.js';
+import { AppError, type FieldError } from '../../lib/errors.js';
+import { audit } from '../casework/casework.repository.js';
+import { SecretBox } from '../staff/secret-box.js';
+import { newWebhookSecret, SIGNATURE_HEADER, signWebhook } from './signature.js';
+import * as repo from './webhooks.repository.js';
+
+export const WEBHOOK_DELIVER = 'webhook.deliver';
+
+export const EVENT_TYPES = [
+  'case.created',
+  'case.status_changed',
+  'case.public_update',
+  'case.closed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const EVENT_LABELS: Record<EventType, string> = {
+  'case.created': 'A case is created',
+  'case.status_changed': 'A case’s status changes (including closing and reopening)',
+  'case.public_update': 'A public update is posted on a case',
+  'case.closed': 'A case is closed',
+};
+
+export interface WebhookSettings {
+  /** How long to wait for the receiver's answer. */
+  timeoutMs: number;
+  /** Attempts before a delivery fails (with the outbox's growing delays, about a day and a half). */
+  maxAttempts: number;
+  /** Only http:// to this machine in production; any http:// elsewhere (test receivers). */
+  isProduction: boolean;
+  baseUrl: string;
+}
+
+export const DEFAULT_WEBHOOK_SETTINGS = { timeoutMs: 10_000, maxAttempts: 16 };
+
+export interface Admin {
+  id: string;
+  role: string;
+  ip?: string;
+}
+
+export interface EndpointInput {
+  name: string;
+  url: string;
+  events: string[];
+  bodyCode: string;
+  serviceCode: string;
+  active?: boolean;
+}
+
+/** Who made a change, as far as a receiver needs to know (a CRM ignores the echo of its own writes). */
+export interface ChangedBy {
+  id: string;
+  integration?: boolean;
+}
+
+// ------------------------------------------------------------------ recording events (the hooks)
+
+/** The settings of the webhook module registered on each outbox (the hooks are given only the outbox). */
+const registered = new WeakMap<Jobs, WebhookSettings>();
+
+/** Intake's hook: inside the transaction that created the case. */
+export async function recordCaseCreated(jobs: Jobs, trx: Executor, caseId: string): Promise<void> {
+  await recordCaseEvents(jobs, trx, caseId, [{ type: 'case.created', change: {} }]);
+}
+
+/** Case work's hook: inside the transaction of a status change and/or public update. */
+export async function recordCaseUpdated(
+  jobs: Jobs,
+  trx: Executor,
+  caseId: string,
+  change: {
+    from: string;
+    status?: string | undefined;
+    publicUpdate?: string;
+    closing: boolean;
+    by?: ChangedBy;
+  },
+): Promise<void> {
+  const changedBy = change.by
+    ? change.by.integration
+      ? { type: 'integration', api_client_id: change.by.id }
+      : { type: 'staff' }
+    : { type: 'system' };
+  const events: { type: EventType; change: Record<string, unknown> }[] = [];
+  if (change.status) {
+    events.push({
+      type: 'case.status_changed',
+      change: { from: change.from, to: change.status, changed_by: changedBy },
+    });
+  }
+  if (change.publicUpdate) {
+    events.push({ type: 'case.public_update', change: { text: change.publicUpdate, changed_by: changedBy } });
+  }
+  if (change.status && change.closing) {
+    events.push({ type: 'case.closed', change: { status: change.status, changed_by: changedBy } });
+  }
+  if (events.length === 0) return;
+  // Also takes the case row's lock, so events of one case get their sequence in commit order.
+  await repo.touchCase(trx, caseId);
+  await recordCaseEvents(jobs, trx, caseId, events);
+}
+
+async function recordCaseEvents(
+  jobs: Jobs,
+  trx: Executor,
+  caseId: string,
+  events: { type: EventType; change: Record<string, unknown> }[],
+): Promise<void> {
+  // No webhook module on this outbox (a CLI command): nothing would send the events.
+  const settings = registered.get(jobs);
+  if (!settings) return;
+  let snapshot: Awaited<ReturnType<typeof repo.caseSnapshot>> | undefined;
+  for (const event of events) {
+    snapshot ??= await repo.caseSnapshot(trx, caseId);
+    if (!snapshot) return;
+    const endpoints = await repo.subscribers(trx, event.type, snapshot.body_id, snapshot.service_id);
+    if (endpoints.length === 0) continue;
+    const stored = await repo.insertEvent(trx, {
+      id: `evt_${crypto.randomBytes(12).toString('base64url')}`,
+      type: event.type,
+      case_id: caseId,
+      data: { case: caseData(snapshot), change: event.change },
+    });
+    for (const endpoint of endpoints) {
+      const delivery = await repo.insertDelivery(trx, {
+        endpoint_id: endpoint.id,
+        event_seq: stored.seq,
+        case_id: caseId,
+        kind: 'event',
+      });
+      await jobs.enqueue(
+        trx,
+        WEBHOOK_DELIVER,
+        { deliveryId: delivery.id },
+        { maxAttempts: settings.maxAttempts },
+      );
+    }
+  }
+}
+
+function caseData(row: NonNullable<Awaited<ReturnType<typeof repo.caseSnapshot>>>) {
+  return {
+    reference: row.reference,
+    status: row.status,
+    priority: row.priority,
+    channel: row.channel,
+    service: { code: row.service_code, name: row.service_name },
+    body: { code: row.body_code, name: row.body_name },
+    team: row.team_code ? { code: row.team_code, name: row.team_name } : null,
+    description: row.description,
+    location: {
+      lat: row.lat,
+      lon: row.lon,
+      description: row.location_description,
+      detail: row.location_detail,
+    },
+    due_at: row.revised_due_at?.toISOString() ?? row.due_at?.toISOString() ?? null,
+    closed_at: row.closed_at?.toISOString() ?? null,
+    outcome: row.outcome,
+    is_public: row.is_public,
+    external_reference: row.external_reference ?? null,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+// ------------------------------------------------------------------ the service
+
+export class WebhooksService {
+  readonly #box: SecretBox;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly jobs: Jobs,
+    private readonly settings: WebhookSettings,
+    sessionSecret: string,
+  ) {
+    this.#box = new SecretBox(sessionSecret, 'webhook-signing-secret');
+  }
+
+  register(): void {
+    this.jobs.register(WEBHOOK_DELIVER, (payload, context) =>
+      this.deliver(String(payload.deliveryId), context),
+    );
+    registered.set(this.jobs, this.settings);
+  }
+
+  private requireAdmin(actor: Admin): void {
+    if (actor.role !== 'admin') throw new AppError('forbidden', 'Only administrators manage webhooks');
+  }
+
+  async endpoints(actor: Admin) {
+    this.requireAdmin(actor);
+    return repo.listEndpoints(this.db);
+  }
+
+  async endpoint(actor: Admin, id: string) {
+    this.requireAdmin(actor);
+    const row = /^[0-9a-f-]{36}$/.test(id) ? await repo.endpoint(this.db, id) : undefined;
+    if (!row) throw new AppError('not_found', 'There is no webhook endpoint with that id');
+    return row;
+  }
+
+  async deliveryLog(actor: Admin, id: string, limit = 50) {
+    const endpoint = await this.endpoint(actor, id);
+    return { endpoint, deliveries: await repo.deliveryLog(this.db, endpoint.id, limit) };
+  }
+
+  private async checkInput(input: EndpointInput) {
+    const problems: FieldError[] = [];
+    const name = input.name.trim();
+    if (!name) problems.push({ field: 'name', message: 'Enter a name for the endpoint' });
+    else if (name.length > 200)
+      problems.push({ field: 'name', message: 'Name must be 200 characters or fewer' });
+    const urlProblem = this.urlProblem(input.url.trim());
+    if (urlProblem) problems.push({ field: 'url', message: urlProblem });
+    const events = [...new Set(input.events)];
+    if (events.length === 0) problems.push({ field: 'events', message: 'Choose at least one event to send' });
+    if (events.some((e) => !(EVENT_TYPES as readonly string[]).includes(e)))
+      problems.push({ field: 'events', message: 'Choose events from the list' });
+    let bodyId: string | null = null;
+    let serviceId: string | null = null;
+    if (input.bodyCode) {
+      const body = await this.db
+        .selectFrom('body')
+        .select('id')
+        .where('code', '=', input.bodyCode)
+        .executeTakeFirst();
+      if (!body) problems.push({ field: 'bodyCode', message: 'Choose a body from the list' });
+      else bodyId = body.id;
+    }
+    if (input.serviceCode) {
+      const service = await this.db
+        .selectFrom('service')
+        .select('id')
+        .where('code', '=', input.serviceCode)
+        .executeTakeFirst();
+      if (!service) problems.push({ field: 'serviceCode', message: 'Choose a service from the list' });
+      else serviceId = service.id;
+    }
+    if (problems.length) throw new AppError('validation_failed', problems[0]!.message, problems);
+    return { name, url: input.url.trim(), events, body_id: bodyId, service_id: serviceId };
+  }
+
+  /** https anywhere; http only to this machine, or anywhere outside production (test receivers). */
+  urlProblem(url: string): string | undefined {
+    if (!url) return 'Enter the address Civicdesk should send events to';
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return 'Enter a web address starting with https://, like https://crm.example.gov.uk/civicdesk';
+    }
+    if (url.length > 2000) return 'The address must be 2,000 characters or fewer';
+    if (parsed.username || parsed.password) return 'Leave the user name and password out of the address';
+    if (parsed.protocol === 'https:') return undefined;
+    if (parsed.protocol !== 'http:')
+      return 'Enter a web address starting with https://, like https://crm.example.gov.uk/civicdesk';
+    const local = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
+    if (this.settings.isProduction && !local)
+      return 'The address must start with https:// (http:// is allowed only to this machine)';
+    return undefined;
+  }
+
+  /** Adds an endpoint; the secret is returned now and never again. */
+  async create(actor: Admin, input: EndpointInput): Promise<{ id: string; secret: string }> {
+    this.requireAdmin(actor);
+    const values = await this.checkInput(input);
+    const secret = newWebhookSecret();
+    const id = crypto.randomUUID();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('webhook_endpoint')
+        .values({ id, ...values, secret_sealed: this.#box.seal(secret, id) })
+        .execute();
+      await audit(trx, {
+        staffId: actor.id,
+        action: 'webhook.created',
+        detail: { endpointId: id, url: values.url, events: values.events },
+        ...(actor.ip ? { ip: actor.ip } : {}),
+      });
+    });
+    return { id, secret };
+  }
+
+  async update(actor: Admin, id: string, input: EndpointInput): Promise<void> {
+    const endpoint = await this.endpoint(actor, id);
+    const values = await this.checkInput(input);
+    await this.db.transaction().execute(async (trx) => {
+      await repo.updateEndpoint(trx, endpoint.id, { ...values, active: input.active !== false });
+      await audit(trx, {
+        staffId: actor.id,
+        action: 'webhook.changed',
+        detail: { endpointId: id, url: values.url, events: values.events, active: input.active !== false },
+        ...(actor.ip ? { ip: actor.ip } : {}),
+      });
+    });
+  }
+
+  /** A new secret, shown once; the old one stops working at once. */
+  async rollSecret(actor: Admin, id: string): Promise<string> {
+    const endpoint = await this.endpoint(actor, id);
+    const secret = newWebhookSecret();
+    await this.db.transaction().execute(async (trx) => {
+      await repo.updateEndpoint(trx, endpoint.id, { secret_sealed: this.#box.seal(secret, endpoint.id) });
+      await audit(trx, { staffId: actor.id, action: 'webhook.secret_changed', detail: { endpointId: id } });
+    });
+    return secret;
+  }
+
+  /** Sends an event again, outside the per-case order (the receiver asked for it, or was fixed). */
+  async redeliver(actor: Admin, endpointId: string, deliveryId: string): Promise<void> {
+    const endpoint = await this.endpoint(actor, endpointId);
+    const original = /^[0-9a-f-]{36}$/.test(deliveryId)
+      ? await repo.deliveryOf(this.db, endpoint.id, deliveryId)
+      : undefined;
+    if (!original) throw new AppError('not_found', 'There is no such delivery for this endpoint');
+    await this.db.transaction().execute(async (trx) => {
+      const delivery = await repo.insertDelivery(trx, {
+        endpoint_id: endpoint.id,
+        event_seq: original.event_seq,
+        case_id: original.case_id,
+        kind: original.kind === 'ping' ? 'ping' : 'redelivery',
+      });
+      await this.jobs.enqueue(trx, WEBHOOK_DELIVER, { deliveryId: delivery.id }, this.jobOptions());
+      await audit(trx, {
+        staffId: actor.id,
+        action: 'webhook.redelivered',
+        detail: { endpointId, deliveryId, newDeliveryId: delivery.id },
+      });
+    });
+    this.jobs.wake();
+  }
+
+  /** A `ping` event, to check the receiver and its signature checking. */
+  async ping(actor: Admin, endpointId: string): Promise<void> {
+    const endpoint = await this.endpoint(actor, endpointId);
+    await this.db.transaction().execute(async (trx) => {
+      const event = await repo.insertEvent(trx, {
+        id: `evt_${crypto.randomBytes(12).toString('base64url')}`,
+        type: 'ping',
+        case_id: null,
+        data: { message: `A test from Civicdesk for "${endpoint.name}"` },
+      });
+      const delivery = await repo.insertDelivery(trx, {
+        endpoint_id: endpoint.id,
+        event_seq: event.seq,
+        case_id: null,
+        kind: 'ping',
+      });
+      await this.jobs.enqueue(trx, WEBHOOK_DELIVER, { deliveryId: delivery.id }, this.jobOptions());
+      await audit(trx, { staffId: actor.id, action: 'webhook.pinged', detail: { endpointId } });
+    });
+    this.jobs.wake();
+  }
+
+  private jobOptions() {
+    return { maxAttempts: this.settings.maxAttempts };
+  }
+
+  /** The outbox job: one attempt at one delivery. Throws to have the outbox retry it. */
+  async deliver(deliveryId: string, context: Pick<JobContext, 'job' | 'signal' | 'log'>): Promise<void> {
+    const delivery = await repo.deliveryToSend(this.db, deliveryId);
+    if (!delivery || delivery.state === 'delivered' || delivery.state === 'failed') return;
+    if (!delivery.endpoint_active) {
+      await repo.setDeliveryState(this.db, delivery.id, 'failed');
+      return;
+    }
+    if (delivery.kind === 'event' && delivery.case_id) {
+      const held = await this.db.transaction().execute(async (trx) => {
+        await repo.lockEndpoint(trx, delivery.endpoint_id);
+        if (!(await repo.hasEarlierUndelivered(trx, delivery))) return false;
+        await repo.setDeliveryState(trx, delivery.id, 'waiting');
+        return true;
+      });
+      // The earlier event's success (or final failure) sends this one on.
+      if (held) return;
+    }
+
+    const secret = this.#box.open(delivery.secret_sealed, delivery.endpoint_id);
+    if (!secret)
+      throw new Error('The endpoint’s secret cannot be read (was CIVICDESK_SESSION_SECRET changed?)');
+    const body = JSON.stringify({
+      id: delivery.event_id,
+      type: delivery.event_type,
+      created_at: delivery.event_created_at.toISOString(),
+      sequence: delivery.event_seq,
+      data: withLinks(delivery.event_data, this.settings.baseUrl),
+    });
+    const started = performance.now();
+    let statusCode: number | null = null;
+    let error: string | null = null;
+    let snippet = '';
+    const timeout = AbortSignal.timeout(this.settings.timeoutMs);
+    try {
+      const response = await fetch(delivery.url, {
+        method: 'POST',
+        redirect: 'manual',
+        signal: AbortSignal.any([context.signal, timeout]),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Civicdesk-Webhooks/1',
+          'civicdesk-event-id': delivery.event_id,
+          'civicdesk-event-type': delivery.event_type,
+          'civicdesk-delivery-id': delivery.id,
+          [SIGNATURE_HEADER.toLowerCase()]: signWebhook(secret, body),
+        },
+        body,
+      });
+      statusCode = response.status;
+      snippet = (await response.text()).slice(0, 500);
+      if (response.status < 200 || response.status > 299)
+        error = `The receiver answered ${response.status}${response.status >= 300 && response.status < 400 ? ' (redirects are not followed)' : ''}`;
+    } catch (caught) {
+      error = timeout.aborted
+        ? `No answer within ${this.settings.timeoutMs / 1000} seconds`
+        : `Could not reach the receiver: ${describe(caught)}`;
+    }
+    const durationMs = Math.round(performance.now() - started);
+    await repo.recordAttempt(this.db, delivery.id, { durationMs, statusCode, error, snippet });
+
+    const lastAttempt = context.job.attempts >= context.job.max_attempts;
+    if (error === null || lastAttempt) {
+      await this.db.transaction().execute(async (trx) => {
+        await repo.lockEndpoint(trx, delivery.endpoint_id);
+        await repo.setDeliveryState(
+          trx,
+          delivery.id,
+          error === null ? 'delivered' : 'failed',
+          error === null ? { delivered_at: new Date() } : {},
+        );
+        if (delivery.kind !== 'event' || !delivery.case_id) return;
+        const next = await repo.nextWaiting(trx, delivery.endpoint_id, delivery.case_id);
+        if (next) {
+          await repo.setDeliveryState(trx, next.id, 'pending');
+          await this.jobs.enqueue(trx, WEBHOOK_DELIVER, { deliveryId: next.id }, this.jobOptions());
+        }
+      });
+      this.jobs.wake();
+    }
+    if (error !== null) throw new Error(error);
+  }
+}
+
+function withLinks(data: Record<string, unknown>, baseUrl: string): Record<string, unknown> {
+  const kase = data.case as { reference?: string; is_public?: boolean } | undefined;
+  if (!kase?.reference) return data;
+  return {
+    ...data,
+    case: {
+      ...kase,
+      staff_url: `${baseUrl}/staff/cases/${kase.reference}`,
+      public_url: kase.is_public ? `${baseUrl}/reports/${kase.reference}` : null,
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code) return cause.code;
+  return error instanceof Error ? error.message : String(error);
+}

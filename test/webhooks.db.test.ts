@@ -1,0 +1,360 @@
+/**
+ * Webhooks end to end: an administrator registers a real HTTP receiver on 127.0.0.1 in the admin pages
+ * and copies the secret shown once; a resident's report and an officer's updates and closure become
+ * signed events; the receiver checks each signature with the exported helper, fails the first attempts
+ * (a 500, then no answer at all) and still gets every event once, in the order it happened; the delivery
+ * log shows the attempts, and "Redeliver" sends an event again.
+ *
+ * The promise tested is the documented one: at least once (the event id is for deduplication), in order
+ * per case and endpoint.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
+import type { Worker } from '../src/infra/jobs/jobs.js';
+import { signWebhook, verifyWebhookSignature } from '../src/modules/webhooks/index.js';
+import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import { describeEachEngine } from './helpers/database.js';
+import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  answered: 'ok' | 'fail' | 'hang' | 'bad-signature';
+}
+
+/** A receiver that checks signatures and answers as told: a list of 'fail' | 'hang' first, then 200. */
+async function startReceiver(secretOf: () => string) {
+  const received: Received[] = [];
+  const script: ('fail' | 'hang')[] = [];
+  const hanging: http.ServerResponse[] = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (c: Buffer) => chunks.push(c));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const check = verifyWebhookSignature(
+        secretOf(),
+        request.headers['civicdesk-signature'] as string | undefined,
+        body,
+      );
+      if (!check.valid) {
+        received.push({ headers: request.headers, body, answered: 'bad-signature' });
+        response.writeHead(401).end('bad signature');
+        return;
+      }
+      const next = script.shift();
+      received.push({ headers: request.headers, body, answered: next ?? 'ok' });
+      if (next === 'fail') response.writeHead(500, { 'content-type': 'text/plain' }).end('database is down');
+      else if (next === 'hang')
+        hanging.push(response); // never answers: the sender must time out
+      else response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/civicdesk-events`,
+    received,
+    script,
+    accepted: () => received.filter((r) => r.answered === 'ok').map((r) => JSON.parse(r.body) as Event),
+    async waitForAccepted(n: number, timeoutMs = 20_000) {
+      const end = Date.now() + timeoutMs;
+      while (received.filter((r) => r.answered === 'ok').length < n) {
+        if (Date.now() > end)
+          throw new Error(`receiver accepted ${received.filter((r) => r.answered === 'ok').length} of ${n}`);
+        await sleep(25);
+      }
+    },
+    async close() {
+      for (const r of hanging) r.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+interface Event {
+  id: string;
+  type: string;
+  created_at: string;
+  sequence: number;
+  data: { case?: { reference: string; status: string; staff_url: string }; change?: Record<string, unknown> };
+}
+
+describeEachEngine('webhooks', (getDatabase) => {
+  let t: TestApp;
+  let smtp: TestSmtpServer;
+  let worker: Worker;
+  let credentials: DemoCredential[];
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let secret = '';
+  let endpointPath = '';
+  const login = (role: string) => credentials.find((c) => c.role === role)!;
+
+  before(async () => {
+    smtp = await startSmtpServer();
+    credentials = (await seedDemoCouncil(getDatabase().db))!;
+    t = await buildTestApp(getDatabase(), {
+      env: {
+        SMTP_URL: smtp.url,
+        CIVICDESK_BASE_URL: 'https://report.ashdown.example',
+        CIVICDESK_REFERENCE_PREFIX: 'ASH',
+      },
+      parts: {
+        jobSettings: { pollMs: 20, backoff: { baseMs: 100, maxMs: 400 } },
+        webhooks: { timeoutMs: 1000, maxAttempts: 5 },
+      },
+    });
+    receiver = await startReceiver(() => secret);
+    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
+    await worker.start();
+  });
+  after(async () => {
+    await worker.stop(2000);
+    await receiver.close();
+    await t.close();
+    await smtp.close();
+  });
+
+  it('lets an administrator add an endpoint and shows its secret once', async () => {
+    const admin = new TestBrowser(t.app);
+    await admin.signIn(login('admin').email, login('admin').password);
+    const form = await admin.get('/admin/webhooks/new');
+    assert.equal(form.statusCode, 200);
+
+    const empty = await admin.post('/admin/webhooks/new', { name: '', url: 'ftp://crm', events: [] });
+    assert.equal(empty.statusCode, 400);
+    assert.match(empty.body, /<title>Error: /);
+    assert.match(empty.body, /Enter a name for the endpoint/);
+    assert.match(empty.body, /Enter a web address starting with https:\/\//);
+    assert.match(empty.body, /Choose at least one event to send/);
+
+    const created = await admin.post('/admin/webhooks/new', {
+      name: 'Ashdown CRM',
+      url: receiver.url,
+      events: ['case.created', 'case.status_changed', 'case.public_update', 'case.closed'],
+      bodyCode: '',
+      serviceCode: '',
+    });
+    assert.equal(created.statusCode, 200, created.body);
+    assert.equal(created.headers['cache-control'], 'no-store');
+    secret = /id="webhook-secret">(whsec_[A-Za-z0-9_-]+)</.exec(created.body)![1]!;
+    endpointPath = /href="(\/admin\/webhooks\/[0-9a-f-]{36})"/.exec(created.body)![1]!;
+
+    const page = await admin.get(endpointPath);
+    assert.equal(page.statusCode, 200);
+    assert.doesNotMatch(page.body, new RegExp(secret), 'the secret is never shown again');
+    const stored = await getDatabase()
+      .db.selectFrom('webhook_endpoint')
+      .select('secret_sealed')
+      .executeTakeFirstOrThrow();
+    assert.ok(!stored.secret_sealed.includes(secret), 'the secret is stored sealed');
+    const audit = await getDatabase()
+      .db.selectFrom('audit_event')
+      .select('action')
+      .where('action', '=', 'webhook.created')
+      .execute();
+    assert.equal(audit.length, 1);
+  });
+
+  it('refuses the admin pages to other staff, and forms without a CSRF token', async () => {
+    const officer = new TestBrowser(t.app);
+    await officer.signIn(login('officer').email, login('officer').password);
+    const list = await officer.get('/admin/webhooks');
+    assert.equal(list.statusCode, 403);
+    const forged = await t.app.inject({
+      method: 'POST',
+      url: `${endpointPath}/ping`,
+      headers: { cookie: officer.cookie!, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: '',
+    });
+    assert.equal(forged.statusCode, 403);
+  });
+
+  it('delivers every event of a case once, signed, in order, although the receiver fails at first', async () => {
+    // The first attempt gets a 500, the second no answer at all (a timeout); after that, all is well.
+    receiver.script.push('fail', 'hang');
+    const report = await t.app.intake.submit({
+      serviceCode: 'pothole',
+      lat: 53.45,
+      lon: -2.38,
+      description: 'Deep pothole by the zebra crossing',
+      answers: { danger: 'no', size: 'large' },
+      reporter: { name: 'Rosa Resident', email: 'rosa@example.org' },
+      channel: 'web',
+    });
+    const reference = report.case.reference;
+    const officer = new TestBrowser(t.app);
+    await officer.signIn(login('officer').email, login('officer').password);
+    await officer.get(`/staff/cases/${reference}`);
+    const scheduled = await officer.post(`/staff/cases/${reference}/update`, {
+      status: 'action_scheduled',
+      publicUpdate: 'A repair crew is booked for Thursday.',
+    });
+    assert.equal(scheduled.statusCode, 303, scheduled.body);
+    const closed = await officer.post(`/staff/cases/${reference}/update`, {
+      status: 'fixed',
+      publicUpdate: 'Filled and rolled.',
+      outcome: '',
+    });
+    assert.equal(closed.statusCode, 303, closed.body);
+
+    await receiver.waitForAccepted(6);
+    await sleep(300); // anything extra (a duplicate) would arrive now
+    const accepted = receiver.accepted();
+    assert.deepEqual(
+      accepted.map((e) => e.type),
+      [
+        'case.created',
+        'case.status_changed',
+        'case.public_update',
+        'case.status_changed',
+        'case.public_update',
+        'case.closed',
+      ],
+      'in the order they happened, although the first event needed three attempts',
+    );
+    assert.equal(new Set(accepted.map((e) => e.id)).size, 6, 'each event accepted once');
+    const sequences = accepted.map((e) => e.sequence);
+    assert.deepEqual(
+      [...sequences].sort((a, b) => a - b),
+      sequences,
+    );
+    assert.ok(
+      receiver.received.every((r) => r.answered !== 'bad-signature'),
+      'every signature checked out',
+    );
+    assert.deepEqual(
+      receiver.received.slice(0, 3).map((r) => r.answered),
+      ['fail', 'hang', 'ok'],
+      'the created event was retried after a 500 and a timeout',
+    );
+    const first = accepted[0]!;
+    assert.equal(first.data.case!.reference, reference);
+    assert.equal(first.data.case!.staff_url, `https://report.ashdown.example/staff/cases/${reference}`);
+    assert.equal(accepted[1]!.data.change!.to, 'action_scheduled');
+    assert.equal(accepted[1]!.data.case!.status, 'action_scheduled');
+    assert.equal(accepted[2]!.data.change!.text, 'A repair crew is booked for Thursday.');
+    assert.equal(accepted[5]!.data.case!.status, 'fixed');
+    const created = receiver.received.find((r) => r.answered === 'ok')!;
+    assert.equal(created.headers['civicdesk-event-id'], first.id);
+    assert.equal(created.headers['content-type'], 'application/json');
+    assert.doesNotMatch(
+      created.body,
+      /rosa@example\.org|Rosa Resident/,
+      'no resident personal data in events',
+    );
+
+    // The delivery log shows every attempt: the 500 with what the receiver said, the timeout, the success.
+    const admin = new TestBrowser(t.app);
+    await admin.signIn(login('admin').email, login('admin').password);
+    const log = await admin.get(endpointPath);
+    assert.match(log.body, /500, \d+ ms/);
+    assert.match(log.body, /database is down/);
+    assert.match(log.body, /No answer, \d+ ms/);
+    assert.match(log.body, /No answer within 1 seconds/);
+    assert.match(log.body, /204, \d+ ms/);
+    assert.equal((log.body.match(/>Delivered</g) ?? []).length, 6);
+  });
+
+  it('redelivers an event from the delivery log, and sends a test event', async () => {
+    const admin = new TestBrowser(t.app);
+    await admin.signIn(login('admin').email, login('admin').password);
+    const log = await admin.get(endpointPath);
+    const [, action, eventType] =
+      /<form method="post" action="([^"]+\/redeliver)"[^]*?aria-label="Redeliver ([a-z._]+) /.exec(log.body)!;
+    const before = receiver.accepted().length;
+    const redeliver = await admin.post(action!, {});
+    assert.equal(redeliver.statusCode, 303);
+    await receiver.waitForAccepted(before + 1);
+    const again = receiver.accepted().at(-1)!;
+    assert.equal(again.type, eventType);
+    assert.ok(
+      receiver
+        .accepted()
+        .slice(0, before)
+        .some((e) => e.id === again.id),
+      'the same event, with the same id, so the receiver can tell it has it already',
+    );
+
+    const ping = await admin.post(`${endpointPath}/ping`, {});
+    assert.equal(ping.statusCode, 303);
+    await receiver.waitForAccepted(before + 2);
+    assert.equal(receiver.accepted().at(-1)!.type, 'ping');
+    const page = await admin.get(endpointPath);
+    assert.match(page.body, /\(Sent again\)/);
+    assert.match(page.body, /ping.*\(Test\)/);
+  });
+
+  it('turns a delivery that keeps failing into a visible failure, and then sends the next event', async () => {
+    receiver.script.push('fail', 'fail', 'fail', 'fail', 'fail');
+    const before = receiver.accepted().length;
+    const report = await t.app.intake.submit({
+      serviceCode: 'pothole',
+      lat: 53.45,
+      lon: -2.38,
+      description: 'Another one',
+      answers: { danger: 'no', size: 'small' },
+      reporter: { name: 'Sam Resident', email: 'sam@example.org' },
+      channel: 'web',
+    });
+    const officer = new TestBrowser(t.app);
+    await officer.signIn(login('officer').email, login('officer').password);
+    await officer.get(`/staff/cases/${report.case.reference}`);
+    await officer.post(`/staff/cases/${report.case.reference}/update`, {
+      status: 'in_progress',
+      publicUpdate: '',
+    });
+    await receiver.waitForAccepted(before + 1);
+    assert.equal(
+      receiver.accepted().at(-1)!.type,
+      'case.status_changed',
+      'the next event went after the failure',
+    );
+    const failed = await getDatabase()
+      .db.selectFrom('webhook_delivery')
+      .select(['state', 'attempts'])
+      .where('state', '=', 'failed')
+      .execute();
+    assert.deepEqual(failed, [{ state: 'failed', attempts: 5 }]);
+    const admin = new TestBrowser(t.app);
+    await admin.signIn(login('admin').email, login('admin').password);
+    assert.match((await admin.get(endpointPath)).body, />Failed</);
+    assert.match((await admin.get('/admin/webhooks')).body, /govuk-table__cell--numeric">1</);
+  });
+
+  it('checks signatures: a good one passes, a changed body or an old timestamp does not', () => {
+    const real = receiver.received.find((r) => r.answered === 'ok')!;
+    const header = real.headers['civicdesk-signature'] as string;
+    assert.match(header, /^t=\d+,v1=[0-9a-f]{64}$/);
+    assert.equal(verifyWebhookSignature(secret, header, real.body).valid, true);
+    assert.deepEqual(verifyWebhookSignature(secret, header, real.body.replace('pothole', 'potholf')), {
+      valid: false,
+      reason: 'mismatch',
+    });
+    assert.deepEqual(verifyWebhookSignature('whsec_someone-else', header, real.body), {
+      valid: false,
+      reason: 'mismatch',
+    });
+    // The same request played again ten minutes later is refused.
+    assert.deepEqual(verifyWebhookSignature(secret, header, real.body, { now: Date.now() + 600_000 }), {
+      valid: false,
+      reason: 'too_old',
+    });
+    const old = signWebhook(secret, real.body, Math.floor(Date.now() / 1000) - 301);
+    assert.deepEqual(verifyWebhookSignature(secret, old, real.body), { valid: false, reason: 'too_old' });
+    assert.equal(verifyWebhookSignature(secret, old, real.body, { toleranceSeconds: 600 }).valid, true);
+    assert.deepEqual(verifyWebhookSignature(secret, 'v1=abc', real.body), {
+      valid: false,
+      reason: 'malformed',
+    });
+    assert.deepEqual(verifyWebhookSignature(secret, undefined, real.body), {
+      valid: false,
+      reason: 'malformed',
+    });
+  });
+});
