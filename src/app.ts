@@ -31,6 +31,7 @@ import swagger from '@fastify/swagger';
 import { ApiClientsService } from './modules/api-clients/api-clients.service.js';
 import { IntakeService } from './modules/reports/intake.service.js';
 import reportsApi from './modules/reports/reports.api.js';
+import crmApi from './modules/crm-api/index.js';
 import reportsModule from './modules/reports/index.js';
 import caseworkModule from './modules/casework/index.js';
 import { CaseworkService } from './modules/casework/casework.service.js';
@@ -152,7 +153,12 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   // The OpenAPI document is built from the route schemas, so it cannot drift from what the API checks.
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Civicdesk API', version: '1', description: 'Report problems and read public reports.' },
+      info: {
+        title: 'Civicdesk API',
+        version: '1',
+        description:
+          'Report problems and read public reports; for a council’s CRM, read and update its cases.',
+      },
       components: {
         securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'cdk_... key' } },
       },
@@ -167,6 +173,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   await app.register(caseworkModule);
   await app.register(placesRoutes);
   await app.register(reportsApi, { intake: app.intake, apiClients: app.apiClients });
+  await app.register(crmApi);
   await app.register(reportsModule);
   await app.register(journeyRoutes);
   await app.register(photoRoutes, { photos, ownerKeyFor: photoOwnerKeyFor });

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   csrf_failed: { status: 403, title: 'This form has expired or did not come from this site' },
   not_found: { status: 404, title: 'Page not found' },
   conflict: { status: 409, title: 'That conflicts with the current state' },
+  idempotency_key_reused: { status: 422, title: 'That Idempotency-Key was used for a different request' },
   payload_too_large: { status: 413, title: 'What was sent is too large' },
   rate_limited: { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Sorry, there is a problem with the service' },

@@ -5,15 +5,17 @@ export const apiClientCommand: CliCommand = {
   name: 'api-client',
   summary: 'Create, list or revoke keys for systems that call the JSON API or Open311.',
   usage:
-    'civicdesk api-client create --name NAME [--scope reports:write ...] [--service CODE ...]\n' +
+    'civicdesk api-client create --name NAME [--scope reports:write ...] [--service CODE ...] [--body CODE]\n' +
     '       civicdesk api-client list\n       civicdesk api-client revoke PREFIX',
   details: `create prints the new key once: store it in the other system, it cannot be shown again. With no
 --service the client may report to every service. Scopes: ${SCOPES.join(', ')} (default reports:write).
+A CRM's key (cases:read, cases:write) needs --body: it reaches that body's cases only.
 revoke stops a key working at once; PREFIX is the part after "cdk_" shown by list.`,
   options: {
     name: { type: 'string', description: 'who the key is for, e.g. "FixMyStreet"' },
     scope: { type: 'string', multiple: true, description: `a permission: ${SCOPES.join(' or ')}` },
     service: { type: 'string', multiple: true, description: 'a service code the client may report to' },
+    body: { type: 'string', description: 'the body whose cases a CRM key reaches, e.g. ashdown' },
   },
   async run({ values, positionals, env }) {
     const [action, prefix] = positionals;
@@ -26,10 +28,23 @@ revoke stops a key working at once; PREFIX is the part after "cdk_" shown by lis
         const scopes = ((values.scope as string[] | undefined) ?? ['reports:write']) as Scope[];
         const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
         if (unknown.length) throw new UsageError(`unknown scope ${unknown.join(', ')}`);
+        let bodyId: string | null = null;
+        if (typeof values.body === 'string') {
+          const body = await db
+            .selectFrom('body')
+            .select('id')
+            .where('code', '=', values.body)
+            .executeTakeFirst();
+          if (!body) throw new UsageError(`there is no body "${values.body}"`);
+          bodyId = body.id;
+        }
+        if (scopes.some((s) => s.startsWith('cases:')) && !bodyId)
+          throw new UsageError('a key with a cases: scope needs --body CODE');
         const { client, key } = await clients.create({
           name: values.name,
           scopes,
           serviceCodes: (values.service as string[] | undefined) ?? [],
+          bodyId,
         });
         console.log(
           `Created API client "${client.name}" (prefix ${client.keyPrefix}). Its key, shown only now:\n\n  ${key}\n`,

@@ -8,7 +8,8 @@ import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 
-export const SCOPES = ['reports:write', 'reports:read'] as const;
+/** cases:read and cases:write are for a CRM: they need a key tied to a body (`bodyId`). */
+export const SCOPES = ['reports:write', 'reports:read', 'cases:read', 'cases:write'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ApiClient {
@@ -17,6 +18,8 @@ export interface ApiClient {
   keyPrefix: string;
   scopes: string[];
   serviceCodes: string[];
+  /** The body whose cases a CRM's key reaches (cases:* scopes); null for other clients. */
+  bodyId: string | null;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
   createdAt: Date;
@@ -35,6 +38,7 @@ export class ApiClientsService {
     name: string;
     scopes: Scope[];
     serviceCodes?: string[];
+    bodyId?: string | null;
   }): Promise<{ client: ApiClient; key: string }> {
     const prefix = crypto.randomBytes(8).toString('hex').slice(0, 10);
     const key = `cdk_${prefix}_${crypto.randomBytes(32).toString('base64url')}`;
@@ -46,6 +50,7 @@ export class ApiClientsService {
         key_hash: hashKey(key),
         scopes: input.scopes,
         service_codes: input.serviceCodes ?? [],
+        body_id: input.bodyId ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -96,6 +101,7 @@ function toClient(row: {
   key_prefix: string;
   scopes: string[];
   service_codes: string[];
+  body_id: string | null;
   revoked_at: Date | null;
   last_used_at: Date | null;
   created_at: Date;
@@ -106,6 +112,7 @@ function toClient(row: {
     keyPrefix: row.key_prefix,
     scopes: row.scopes,
     serviceCodes: row.service_codes,
+    bodyId: row.body_id,
     revokedAt: row.revoked_at,
     lastUsedAt: row.last_used_at,
     createdAt: row.created_at,

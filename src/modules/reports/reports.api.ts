@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { AppError } from '../../lib/errors.js';
 import type { ApiClient, ApiClientsService } from '../api-clients/api-clients.service.js';
+import { bearerKey, IdempotencyHeaders } from '../api-clients/api-auth.js';
 import type { IntakeService, SubmitResult } from './intake.service.js';
 
 declare module 'fastify' {
@@ -103,13 +104,6 @@ function sameToken(a: string, b: string): boolean {
   return left.length === right.length && crypto.timingSafeEqual(left, right);
 }
 
-function bearerKey(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header === 'string' && /^Bearer\s+/i.test(header)) return header.replace(/^Bearer\s+/i, '');
-  const apiKey = request.headers['x-api-key'];
-  return typeof apiKey === 'string' ? apiKey : undefined;
-}
-
 export default async function reportsApi(
   app: FastifyInstance,
   opts: { intake: IntakeService; apiClients: ApiClientsService },
@@ -148,10 +142,7 @@ export default async function reportsApi(
           'Creates a case through the same intake as the website: routing, due date, receipt email. Send an Idempotency-Key header to make retries safe: the same key returns the same case.',
         tags: ['reports'],
         security: [{ apiKey: [] }],
-        headers: Type.Object(
-          { 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
-          { additionalProperties: true },
-        ),
+        headers: IdempotencyHeaders,
         body: ReportRequest,
         response: { 200: ReportResponse, 201: ReportResponse },
       },

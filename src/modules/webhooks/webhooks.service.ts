@@ -141,7 +141,7 @@ async function recordCaseEvents(
       id: `evt_${crypto.randomBytes(12).toString('base64url')}`,
       type: event.type,
       case_id: caseId,
-      data: { case: caseData(snapshot), change: event.change },
+      data: { case: crmCaseView(snapshot), change: event.change },
     });
     for (const endpoint of endpoints) {
       const delivery = await repo.insertDelivery(trx, {
@@ -160,7 +160,7 @@ async function recordCaseEvents(
   }
 }
 
-function caseData(row: NonNullable<Awaited<ReturnType<typeof repo.caseSnapshot>>>) {
+export function crmCaseView(row: NonNullable<Awaited<ReturnType<typeof repo.caseSnapshot>>>) {
   return {
     reference: row.reference,
     status: row.status,
