@@ -45,7 +45,7 @@ export const EVENT_LABELS: Record<EventType, string> = {
 export interface WebhookSettings {
   /** How long to wait for the receiver's answer. */
   timeoutMs: number;
-  /** Attempts before a delivery fails (with the outbox's growing delays, about a day and a half). */
+  /** Attempts before a delivery fails: with the outbox's growing delays (5 s doubling, at most 6 h apart), 12 to 24 hours. */
   maxAttempts: number;
   /** Only http:// to this machine in production; any http:// elsewhere (test receivers). */
   isProduction: boolean;
