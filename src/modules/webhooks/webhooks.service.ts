@@ -400,46 +400,26 @@ export class WebhooksService {
     }
 
     const secret = this.#box.open(delivery.secret_sealed, delivery.endpoint_id);
-    if (!secret)
-      throw new Error('The endpoint’s secret cannot be read (was CIVICDESK_SESSION_SECRET changed?)');
-    const body = JSON.stringify({
-      id: delivery.event_id,
-      type: delivery.event_type,
-      created_at: delivery.event_created_at.toISOString(),
-      sequence: delivery.event_seq,
-      data: withLinks(delivery.event_data, this.settings.baseUrl),
-    });
     const started = performance.now();
-    let statusCode: number | null = null;
-    let error: string | null = null;
-    let snippet = '';
-    const timeout = AbortSignal.timeout(this.settings.timeoutMs);
-    try {
-      const response = await fetch(delivery.url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.any([context.signal, timeout]),
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Civicdesk-Webhooks/1',
-          'civicdesk-event-id': delivery.event_id,
-          'civicdesk-event-type': delivery.event_type,
-          'civicdesk-delivery-id': delivery.id,
-          [SIGNATURE_HEADER.toLowerCase()]: signWebhook(secret, body),
-        },
-        body,
-      });
-      statusCode = response.status;
-      snippet = (await response.text()).slice(0, 500);
-      if (response.status < 200 || response.status > 299)
-        error = `The receiver answered ${response.status}${response.status >= 300 && response.status < 400 ? ' (redirects are not followed)' : ''}`;
-    } catch (caught) {
-      error = timeout.aborted
-        ? `No answer within ${this.settings.timeoutMs / 1000} seconds`
-        : `Could not reach the receiver: ${describe(caught)}`;
-    }
-    const durationMs = Math.round(performance.now() - started);
-    await repo.recordAttempt(this.db, delivery.id, { durationMs, statusCode, error, snippet });
+    const outcome = secret
+      ? await this.send(delivery, secret, context.signal)
+      : {
+          statusCode: null,
+          snippet: '',
+          error:
+            'The endpoint’s secret cannot be read (was CIVICDESK_SESSION_SECRET changed?): make a new one',
+        };
+    const { statusCode, error, snippet } = outcome;
+    await repo.recordAttempt(this.db, delivery.id, {
+      durationMs: Math.round(performance.now() - started),
+      statusCode,
+      error,
+      snippet,
+    });
+    // The worker is stopping and hands the job back (its reason says so, see Worker.stop): not the
+    // receiver's fault and not a final failure, so the delivery stays pending for the next worker.
+    const stopping = context.signal.aborted && /shutting down/.test(String(context.signal.reason));
+    if (error !== null && stopping) throw new Error(error);
 
     const lastAttempt = context.job.attempts >= context.job.max_attempts;
     if (error === null || lastAttempt) {
@@ -461,6 +441,57 @@ export class WebhooksService {
       this.jobs.wake();
     }
     if (error !== null) throw new Error(error);
+  }
+  /** One POST of the event; never throws: what went wrong is the error text. */
+  private async send(
+    delivery: NonNullable<Awaited<ReturnType<typeof repo.deliveryToSend>>>,
+    secret: string,
+    shutdown: AbortSignal,
+  ): Promise<{ statusCode: number | null; error: string | null; snippet: string }> {
+    const body = JSON.stringify({
+      id: delivery.event_id,
+      type: delivery.event_type,
+      created_at: delivery.event_created_at.toISOString(),
+      sequence: delivery.event_seq,
+      data: withLinks(delivery.event_data, this.settings.baseUrl),
+    });
+    const timeout = AbortSignal.timeout(this.settings.timeoutMs);
+    try {
+      const response = await fetch(delivery.url, {
+        method: 'POST',
+        redirect: 'manual',
+        signal: AbortSignal.any([shutdown, timeout]),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Civicdesk-Webhooks/1',
+          'civicdesk-event-id': delivery.event_id,
+          'civicdesk-event-type': delivery.event_type,
+          'civicdesk-delivery-id': delivery.id,
+          [SIGNATURE_HEADER.toLowerCase()]: signWebhook(secret, body),
+        },
+        body,
+      });
+      const snippet = (await response.text()).slice(0, 500);
+      const ok = response.status >= 200 && response.status <= 299;
+      const redirect = response.status >= 300 && response.status < 400;
+      return {
+        statusCode: response.status,
+        snippet,
+        error: ok
+          ? null
+          : `The receiver answered ${response.status}${redirect ? ' (redirects are not followed)' : ''}`,
+      };
+    } catch (caught) {
+      return {
+        statusCode: null,
+        snippet: '',
+        error: timeout.aborted
+          ? `No answer within ${this.settings.timeoutMs / 1000} seconds`
+          : shutdown.aborted
+            ? 'Interrupted: Civicdesk was stopping; it will be sent again'
+            : `Could not reach the receiver: ${describe(caught)}`,
+      };
+    }
   }
 }
 
