@@ -86,6 +86,18 @@ export async function updateEndpoint(
     .execute();
 }
 
+/** Does any active endpoint want any of these events (for any case)? */
+export async function anySubscriber(db: Executor, types: string[]): Promise<boolean> {
+  const row = await db
+    .selectFrom('webhook_endpoint')
+    .select('id')
+    .where('active', '=', true)
+    .where(sql<boolean>`events && ${sql.val(types)}::text[]`)
+    .limit(1)
+    .executeTakeFirst();
+  return Boolean(row);
+}
+
 /** Active endpoints that want this event for a case of this body and service. */
 export function subscribers(db: Executor, type: string, bodyId: string, serviceId: string) {
   return db

@@ -131,6 +131,14 @@ async function recordCaseEvents(
   // No webhook module on this outbox (a CLI command): nothing would send the events.
   const settings = registered.get(jobs);
   if (!settings) return;
+  // The common case, no endpoint wants these events: one indexed-size query, nothing read or written.
+  if (
+    !(await repo.anySubscriber(
+      trx,
+      events.map((e) => e.type),
+    ))
+  )
+    return;
   let snapshot: Awaited<ReturnType<typeof repo.caseSnapshot>> | undefined;
   for (const event of events) {
     snapshot ??= await repo.caseSnapshot(trx, caseId);
