@@ -327,6 +327,47 @@ describeEachEngine('webhooks', (getDatabase) => {
     assert.match((await admin.get('/admin/webhooks')).body, /govuk-table__cell--numeric">1</);
   });
 
+  it('changes the events sent, turns the endpoint off, and replaces the secret', async () => {
+    const admin = new TestBrowser(t.app);
+    await admin.signIn(login('admin').email, login('admin').password);
+    await admin.get(`${endpointPath}/edit`);
+    const off = await admin.post(`${endpointPath}/edit`, {
+      name: 'Ashdown CRM',
+      url: receiver.url,
+      events: ['case.closed'],
+      bodyCode: '',
+      serviceCode: '',
+    });
+    assert.equal(off.statusCode, 303, off.body);
+    const page = await admin.get(endpointPath);
+    assert.match(page.body, /Off: not sending/);
+    assert.match(page.body, /<dd class="govuk-summary-list__value">\s*case\.closed\s*<\/dd>/);
+    const deliveries = async () =>
+      Number(
+        (
+          await getDatabase()
+            .db.selectFrom('webhook_delivery')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = await deliveries();
+    await t.app.intake.submit({
+      serviceCode: 'pothole',
+      lat: 53.45,
+      lon: -2.38,
+      answers: { danger: 'no', size: 'small' },
+      reporter: { name: 'Ali Resident', email: 'ali@example.org' },
+      channel: 'web',
+    });
+    assert.equal(await deliveries(), before, 'an endpoint turned off gets nothing');
+
+    const rolled = await admin.post(`${endpointPath}/secret`, {});
+    assert.equal(rolled.statusCode, 200);
+    const newSecret = /id="webhook-secret">(whsec_[A-Za-z0-9_-]+)</.exec(rolled.body)![1]!;
+    assert.notEqual(newSecret, secret);
+  });
+
   it('checks signatures: a good one passes, a changed body or an old timestamp does not', () => {
     const real = receiver.received.find((r) => r.answered === 'ok')!;
     const header = real.headers['civicdesk-signature'] as string;
