@@ -22,6 +22,10 @@ export interface OutgoingEmail {
   headers?: Record<string, string>;
   /** A stable Message-ID makes a retried send recognisable as the same message downstream. */
   messageId?: string;
+  /** Files to attach. Buffers do not survive a job payload: only for mail sent straight from a job handler. */
+  attachments?: { filename: string; content: Buffer; contentType: string }[];
+  /** The envelope sender (Return-Path) when bounces should go somewhere other than the From address. */
+  envelopeFrom?: string;
 }
 
 export interface SentEmail {
@@ -46,6 +50,10 @@ function messageOptions(from: string, email: OutgoingEmail): SendMailOptions {
     ...(email.replyTo ? { replyTo: email.replyTo } : {}),
     ...(email.headers ? { headers: email.headers } : {}),
     ...(email.messageId ? { messageId: email.messageId } : {}),
+    ...(email.attachments ? { attachments: email.attachments } : {}),
+    ...(email.envelopeFrom
+      ? { envelope: { from: email.envelopeFrom, to: ([] as string[]).concat(email.to) } }
+      : {}),
   };
 }
 

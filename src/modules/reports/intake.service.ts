@@ -26,6 +26,7 @@ import { checkAnswers } from '../services/answers.js';
 import type { Service, ServicesService } from '../services/services.service.js';
 import { receiptEmail, teamNotificationEmail } from './report-emails.js';
 import * as repo from './reports.repository.js';
+import { enqueueCaseDelivery } from '../delivery/delivery.service.js';
 import { recordCaseCreated } from '../webhooks/webhooks.service.js';
 
 export type Channel = 'web' | 'api' | 'phone' | 'email' | 'visit' | 'letter' | 'open311';
@@ -322,6 +323,7 @@ export class IntakeService {
               { dedupeKey: `team-notice:${row.id}` },
             );
           }
+          await enqueueCaseDelivery(this.deps.jobs, trx, row.id); // to the body's own inbox or system, if it has one
           await recordCaseCreated(this.deps.jobs, trx, row.id); // webhooks, in the same transaction
           return { row, summary };
         });
