@@ -35,6 +35,7 @@ import crmApi from './modules/crm-api/index.js';
 import reportsModule from './modules/reports/index.js';
 import caseworkModule from './modules/casework/index.js';
 import { CaseworkService } from './modules/casework/casework.service.js';
+import { ResponseTemplatesService } from './modules/response-templates/response-templates.service.js';
 import journeyRoutes, { photoOwnerKeyFor } from './modules/reports/journey.routes.js';
 import multipart from '@fastify/multipart';
 import { filePhotoStore } from './modules/photos/photo-store.js';
@@ -56,6 +57,8 @@ declare module 'fastify' {
     apiClients: ApiClientsService;
     photos: PhotoService;
     casework: CaseworkService;
+    /** The words officers start public updates from. */
+    responseTemplates: ResponseTemplatesService;
   }
 }
 
@@ -122,8 +125,20 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   );
   const photos = new PhotoService(database.db, filePhotoStore(config.dataDir), photoServiceOptions(config));
   app.decorate('photos', photos);
-  app.decorate('delivery', createDelivery({ db: database.db, jobs, mailer, config, photos, log: app.log }));
   app.decorate('webhooks', createWebhooks({ db: database.db, jobs, config, settings: parts.webhooks ?? {} }));
+  app.decorate('responseTemplates', new ResponseTemplatesService(database.db));
+  app.decorate(
+    'delivery',
+    createDelivery({
+      db: database.db,
+      jobs,
+      mailer,
+      config,
+      photos,
+      log: app.log,
+      applyOpen311Update: (actor, reference, input) => app.casework.update(actor, reference, input),
+    }),
+  );
   app.decorate(
     'intake',
     new IntakeService(database.db, config, {

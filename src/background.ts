@@ -37,6 +37,10 @@ export async function startBackground(app: FastifyInstance): Promise<Background>
   });
   // Residents whose case passed its due date hear so, once, with a new date.
   every(60_000, 'overdue notices', () => app.casework.sendOverdueNotices());
+  // Updates from the Open311 endpoints cases were delivered to (safe from several workers at once).
+  every(app.config.CIVICDESK_OPEN311_POLL_SECONDS * 1000, 'open311 updates', () =>
+    app.delivery.open311.pollAll(),
+  );
   // PGlite has no autovacuum; on PostgreSQL this is a no-op.
   const vacuumMinutes = app.config.CIVICDESK_VACUUM_INTERVAL_MINUTES;
   if (app.database.engine === 'pglite' && vacuumMinutes > 0) {

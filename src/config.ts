@@ -135,6 +135,20 @@ export const ConfigSchema = Type.Object(
       description:
         'Largest inbound email accepted, in bytes (default 25 MiB); the SMTP listener refuses larger ones with 552.',
     }),
+    CIVICDESK_OPEN311_POLL_SECONDS: Type.Integer({
+      minimum: 30,
+      maximum: 86_400,
+      default: 300,
+      description:
+        'How often the worker fetches updates from the Open311 endpoints cases are delivered to (docs/open311.md).',
+    }),
+    CIVICDESK_OPEN311_TIMEOUT_SECONDS: Type.Integer({
+      minimum: 1,
+      maximum: 300,
+      default: 30,
+      description:
+        'How long a call to another Open311 endpoint may take before it counts as failed and is retried.',
+    }),
     CIVICDESK_BASE_URL: Type.Optional(
       Type.String({
         pattern: '^https?://',

@@ -74,10 +74,35 @@ export async function seedDemoCouncil(db: Kysely<Database>): Promise<DemoCredent
         })
         .execute();
     }
+    await trx.insertInto('response_template').values(demoResponseTemplates).execute();
   });
   await seedDemoPlaces(domain);
   return credentials;
 }
+
+/** Words officers start public updates from (Administration → Response templates). */
+const demoResponseTemplates = [
+  {
+    name: 'Inspection booked',
+    sets_status: 'in_progress' as const,
+    body: 'Thank you for reporting this. One of our inspectors will look at it by {{due_date}} and decide what needs doing. We will update you here when they have.\n\n{{officer_name}}, {{council}}',
+  },
+  {
+    name: 'Repair booked',
+    sets_status: 'action_scheduled' as const,
+    body: 'We have inspected the problem at {{location}} and booked a repair. Our crew will fix it as soon as they can; we will tell you when it is done.\n\n{{officer_name}}, {{council}}',
+  },
+  {
+    name: 'Fixed',
+    sets_status: 'fixed' as const,
+    body: 'Our crew fixed the problem you reported ({{reference}}) on {{today}}. Thank you for telling us. If it comes back, report it again and quote {{reference}}.\n\n{{officer_name}}, {{council}}',
+  },
+  {
+    name: 'Not ours: passed on',
+    sets_status: 'not_responsible' as const,
+    body: 'This is not something {{council}} looks after, so we have passed your report to the organisation that does. They will contact you if they need more details.\n\n{{officer_name}}, {{council}}',
+  },
+];
 
 /** The demo's place search, loaded through the same CSV import a council uses for its own data. */
 async function seedDemoPlaces(domain: ReturnType<typeof buildDomain>): Promise<void> {

@@ -15,6 +15,8 @@ import * as overdueNotices from './2026_11_23_2120_overdue_notices.js';
 import * as verifiedContacts from './2026_11_23_2130_verified_contacts.js';
 import * as integrationsApi from './2026_11_23_2260_integrations_api.js';
 import * as delivery from './2026_11_23_2270_delivery.js';
+import * as open311Client from './2026_11_23_2280_open311_client.js';
+import * as responseTemplates from './2026_11_23_2290_response_templates.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_1800_foundation': foundation,
@@ -29,4 +31,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_2130_verified_contacts': verifiedContacts,
   '2026_11_23_2260_integrations_api': integrationsApi,
   '2026_11_23_2270_delivery': delivery,
+  '2026_11_23_2280_open311_client': open311Client,
+  '2026_11_23_2290_response_templates': responseTemplates,
 };

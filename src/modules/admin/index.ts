@@ -25,6 +25,8 @@ import { registerAreaRoutes } from './areas.routes.js';
 import { registerCalendarRoutes } from './calendars.routes.js';
 import { registerOrganisationRoutes } from './organisations.routes.js';
 import { registerDeliveryRoutes } from '../delivery/delivery.routes.js';
+import { registerOpen311TargetRoutes } from '../delivery/open311/open311.routes.js';
+import { registerResponseTemplateRoutes } from '../response-templates/response-templates.routes.js';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
 
 const NAVIGATION = [
@@ -33,6 +35,7 @@ const NAVIGATION = [
   { href: '/admin/routing/test', text: 'Test bench' },
   { href: '/admin/organisations', text: 'Bodies and teams' },
   { href: '/admin/delivery', text: 'Delivery' },
+  { href: '/admin/response-templates', text: 'Response templates' },
   { href: '/admin/webhooks', text: 'Webhooks' },
   { href: '/admin/calendars', text: 'Calendars' },
   { href: '/admin/areas', text: 'Areas' },
@@ -538,6 +541,8 @@ export default async function adminModule(app: FastifyInstance): Promise<void> {
   // ---------------------------------------------------------------- bodies, calendars, areas
   await registerOrganisationRoutes(app, { render, adminOnly });
   await registerDeliveryRoutes(app, { render, adminOnly });
+  await registerOpen311TargetRoutes(app, { render, adminOnly });
+  await registerResponseTemplateRoutes(app, { render, adminOnly });
   await registerWebhookRoutes(app, { render, adminOnly });
   await registerCalendarRoutes(app, { render, adminOnly });
 

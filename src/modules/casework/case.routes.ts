@@ -7,6 +7,7 @@ import { Type } from 'typebox';
 import type { CaseStatus } from '../../db/database.js';
 import { AppError } from '../../lib/errors.js';
 import { asText, FormErrors } from '../../lib/forms.js';
+import { formatDate, formatDateTime } from '../../lib/dates.js';
 import { normaliseReference } from '../../lib/reference.js';
 import { STATUS_LABELS } from '../reports/reports.service.js';
 import { actorOf, renderCasework, STATUSES } from './casework.routes-support.js';
@@ -20,13 +21,41 @@ export function registerCaseRoutes(app: FastifyInstance): void {
 
   async function casePage(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) {
     const view = await app.casework.casePage(actorOf(request), referenceOf(request));
+    const templates = await app.responseTemplates.list();
+    // "Use template" (a GET, so it works without JavaScript): the update form comes back filled in
+    // for this case and officer, to be edited before it is sent.
+    const chosenId = (request.query as { template?: string } | undefined)?.template;
+    const chosen = chosenId ? templates.find((t) => t.id === chosenId) : undefined;
+    const filled = chosen
+      ? {
+          values: {
+            publicUpdate: app.responseTemplates.fill(chosen, {
+              reference: view.row.reference,
+              service: view.service.name,
+              location: view.row.location_description || 'the place you marked on the map',
+              status: view.statusLabel,
+              due_date: view.row.due_at ? formatDateTime(view.row.due_at) : 'as soon as we can',
+              officer_name: request.staff!.name,
+              council: app.config.CIVICDESK_COUNCIL_NAME,
+              today: formatDate(new Date()),
+              track_url: `${app.config.baseUrl}/reports/${view.row.reference}`,
+            }),
+          },
+        }
+      : {};
+    const selectedStatus = chosen?.setsStatus ?? view.row.status;
     return renderCasework(request, reply, 'case.njk', {
       ...view,
+      ...filled,
       canChangeStatus: request.staff!.role !== 'agent',
+      templateItems: [
+        { value: '', text: 'Choose a template' },
+        ...templates.map((t) => ({ value: t.id, text: t.name, selected: t.id === chosen?.id })),
+      ],
       statusItems: STATUSES.map((s) => ({
         value: s,
         text: STATUS_LABELS[s],
-        selected: s === view.row.status,
+        selected: s === selectedStatus,
       })),
       assigneeOptions: [
         { value: '', text: 'Nobody' },
@@ -46,8 +75,19 @@ export function registerCaseRoutes(app: FastifyInstance): void {
     });
   }
 
-  app.get('/staff/cases/:reference', { ...staffOnly, ...caseParams }, async (request, reply) =>
-    casePage(request, reply),
+  app.get(
+    '/staff/cases/:reference',
+    {
+      ...staffOnly,
+      schema: {
+        ...caseParams.schema,
+        querystring: Type.Object({
+          saved: Type.Optional(Type.String({ maxLength: 20 })),
+          template: Type.Optional(Type.String({ maxLength: 64 })),
+        }),
+      },
+    },
+    async (request, reply) => casePage(request, reply),
   );
 
   async function act(

@@ -23,6 +23,7 @@ import * as reportsRepo from '../reports/reports.repository.js';
 import type { ServicesService } from '../services/services.service.js';
 import * as repo from './casework.repository.js';
 import { recordCaseUpdated } from '../webhooks/webhooks.service.js';
+import { enqueueOpen311Update } from '../delivery/open311/open311-updates.js';
 
 export interface Actor {
   id: string;
@@ -312,6 +313,18 @@ export class CaseworkService {
         closing,
         by: actor,
       });
+      // The body's own system, if the case was delivered to one by Open311, hears of it too.
+      await enqueueOpen311Update(
+        this.deps.jobs,
+        trx,
+        row.id,
+        {
+          status: status ?? row.status,
+          isClosed: closing || (row.closed_at !== null && !reopening),
+          description: publicUpdate,
+        },
+        actor,
+      );
     });
     this.deps.jobs.wake();
   }

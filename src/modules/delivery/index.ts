@@ -14,11 +14,18 @@ import { EmailDelivery, type PhotoReader } from './email-delivery.js';
 import { InboundEmail } from './inbound.js';
 import { startImapPoller, startSmtpListener, type RunningTransport } from './inbound-transports.js';
 import { ReplyAddresses } from './reply-token.js';
+import { SecretBox } from '../staff/secret-box.js';
+import { API_KEY_PURPOSE, Open311Delivery } from './open311/open311-delivery.js';
+import { Open311Updates, type ApplyUpdate } from './open311/open311-updates.js';
 
 export interface Delivery {
   service: DeliveryService;
   inbound: InboundEmail;
   replies: ReplyAddresses;
+  /** Updates to and from Open311 endpoints (open311/open311-updates.ts). */
+  open311: Open311Updates;
+  /** Seals Open311 targets' API keys (bound to the target's id). */
+  open311Keys: SecretBox;
 }
 
 declare module 'fastify' {
@@ -35,6 +42,8 @@ export function createDelivery(parts: {
   config: Config;
   photos?: PhotoReader;
   log: Logger;
+  /** Applies an Open311 endpoint's update to a case: the case-work service's update(), late-bound. */
+  applyOpen311Update: ApplyUpdate;
 }): Delivery {
   const { db, jobs, mailer, config } = parts;
   const replies = new ReplyAddresses(
@@ -46,13 +55,29 @@ export function createDelivery(parts: {
     councilName: config.CIVICDESK_COUNCIL_NAME,
   });
   service.registerMethod(new EmailDelivery(db, mailer, replies, parts.photos, config.CIVICDESK_COUNCIL_NAME));
+  const open311Keys = new SecretBox(config.sessionSecret, API_KEY_PURPOSE);
+  const open311Options = {
+    baseUrl: config.baseUrl,
+    councilName: config.CIVICDESK_COUNCIL_NAME,
+    timeoutMs: config.CIVICDESK_OPEN311_TIMEOUT_SECONDS * 1000,
+  };
+  service.registerMethod(
+    new Open311Delivery(db, open311Keys, {
+      ...open311Options,
+      ...(parts.photos ? { photos: parts.photos } : {}),
+    }),
+  );
+  const open311 = new Open311Updates(db, jobs, open311Keys, parts.applyOpen311Update, {
+    timeoutMs: open311Options.timeoutMs,
+    log: parts.log.child({ component: 'open311-updates' }),
+  });
   const inbound = new InboundEmail(db, jobs, replies, {
     baseUrl: config.baseUrl,
     daysAfterClose: config.CIVICDESK_REPLY_TOKEN_DAYS_AFTER_CLOSE,
     maxBytes: config.CIVICDESK_INBOUND_MAX_BYTES,
     log: parts.log.child({ component: 'inbound-email' }),
   });
-  return { service, inbound, replies };
+  return { service, inbound, replies, open311, open311Keys };
 }
 
 /** Starts the configured inbound transport, if any. */

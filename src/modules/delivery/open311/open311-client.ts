@@ -4,7 +4,7 @@
  * It writes what the spec says strictly (form-encoded UTF-8, CRLF line breaks, W3C dates without
  * fractions, coordinates to 6 decimal places) and reads answers tolerantly (open311-responses.ts).
  */
-import type { CaseStatus } from '../../db/database.js';
+import type { CaseStatus } from '../../../db/database.js';
 import {
   describeProblems,
   Open311ResponseError,

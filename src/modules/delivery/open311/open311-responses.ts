@@ -6,7 +6,7 @@
  * dates with or without fractions, with a zone or (legacy) without one.
  */
 import { XMLParser } from 'fast-xml-parser';
-import { fromLocal } from '../../lib/working-time.js';
+import { fromLocal } from '../../../lib/working-time.js';
 
 /** What a POST requests answered: an id (realtime), a token to poll (batch), or neither (blackbox). */
 export interface CreatedRequest {
