@@ -14,6 +14,7 @@ import type { RenderAdminPage } from '../admin/admin-page.js';
 import { boundedField } from '../admin/admin-page.js';
 import { AppError } from '../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../lib/forms.js';
+import { open311Settings } from './open311/open311-delivery.js';
 import { emailSettings, METHOD_LABELS, type Admin, type TargetInput } from './delivery.service.js';
 
 const targetForm = Type.Object({
@@ -118,10 +119,12 @@ export async function registerDeliveryRoutes(
       saved,
       methods: delivery.methods,
       targetRows: targets.map((t) => [
-        { html: `<a class="govuk-link" href="/admin/delivery/targets/${t.id}">${escape(t.body_name)}</a>` },
+        {
+          html: `<a class="govuk-link" href="/admin/delivery/${t.method === 'open311' ? 'open311' : 'targets'}/${t.id}">${escape(t.body_name)}</a>`,
+        },
         { text: t.service_name ?? 'All services' },
         { text: METHOD_LABELS[t.method] },
-        { text: t.method === 'email' ? t.email.email : '' },
+        { text: t.method === 'email' ? t.email.email : open311Settings(t.settings).endpoint },
         { text: t.active ? 'Sending' : 'Turned off' },
       ]),
       troubled: troubled.map((d) => ({
