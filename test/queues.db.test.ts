@@ -10,7 +10,7 @@ import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import type { Worker } from '../src/infra/jobs/jobs.js';
 import { applyBulkAction } from '../src/modules/casework/casework.bulk.js';
 import type { Actor } from '../src/modules/casework/casework.service.js';
-import { buildTestApp, type TestApp } from './helpers/app.js';
+import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
 
@@ -166,5 +166,50 @@ describeEachEngine('queue bulk actions', (getDatabase) => {
       .where('case_event.kind', '=', 'assigned')
       .execute();
     assert.equal(events.length, 3);
+  });
+
+  it('works from the queue page without JavaScript: ticked cases, an error summary, a success banner', async () => {
+    const login = credentials.find((c) => c.role === 'officer')!;
+    const officer = new TestBrowser(t.app);
+    await officer.signIn(login.email, login.password);
+    const queue = await officer.get('/staff/cases?view=all');
+    assert.equal(queue.statusCode, 200);
+    assert.match(queue.body, new RegExp(`name="cases" type="checkbox" value="${references[0]}"`));
+    const nothing = await officer.post('/staff/cases/bulk', {
+      view: 'all',
+      bulkAction: 'assign',
+      assignTo: 'me',
+    });
+    assert.equal(nothing.statusCode, 400);
+    assert.match(nothing.body, /There is a problem/);
+    assert.match(nothing.body, /href="#cases">Select at least one case/);
+    const done = await officer.post('/staff/cases/bulk', {
+      view: 'all',
+      bulkAction: 'assign',
+      assignTo: 'nobody',
+      cases: [references[0]!, references[1]!],
+    });
+    assert.equal(done.statusCode, 303);
+    assert.equal(done.headers.location, '/staff/cases?view=all&changed=2');
+    const after = await officer.get(String(done.headers.location));
+    assert.match(after.body, /2 cases were changed/);
+  });
+
+  it('shows an agent no status change and refuses one posted anyway, with an error summary', async () => {
+    const login = credentials.find((c) => c.role === 'agent')!;
+    const agent = new TestBrowser(t.app);
+    await agent.signIn(login.email, login.password);
+    const queue = await agent.get('/staff/cases?view=all');
+    assert.equal(queue.statusCode, 200);
+    assert.doesNotMatch(queue.body, /Change status of selected cases/);
+    const refused = await agent.post('/staff/cases/bulk', {
+      view: 'all',
+      bulkAction: 'status',
+      newStatus: 'fixed',
+      publicUpdate: 'Done',
+      cases: [references[2]!],
+    });
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.body, /cannot change the status/);
   });
 });
