@@ -140,6 +140,39 @@ export function otherCasesOf(db: Executor, contactId: string, exceptCaseId: stri
     .execute();
 }
 
+/** A contact's cases in one body: those they reported and those they follow. */
+export function casesOfContact(db: Executor, contactId: string, bodyId: string) {
+  return db
+    .selectFrom('cases')
+    .innerJoin('service', 'service.id', 'cases.service_id')
+    .select([
+      'cases.reference',
+      'cases.status',
+      'cases.created_at',
+      'cases.closed_at',
+      'cases.channel',
+      'cases.location_description',
+      'service.name as service_name',
+    ])
+    .select((eb) => eb('cases.reporter_contact_id', '=', contactId).as('reported'))
+    .where('cases.body_id', '=', bodyId)
+    .where((eb) =>
+      eb.or([
+        eb('cases.reporter_contact_id', '=', contactId),
+        eb.exists(
+          eb
+            .selectFrom('case_follower')
+            .select('case_follower.case_id')
+            .whereRef('case_follower.case_id', '=', 'cases.id')
+            .where('case_follower.contact_id', '=', contactId),
+        ),
+      ]),
+    )
+    .orderBy('cases.created_at', 'desc')
+    .limit(100)
+    .execute();
+}
+
 export function followersToEmail(db: Executor, caseId: string) {
   return db
     .selectFrom('case_follower')

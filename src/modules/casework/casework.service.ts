@@ -124,6 +124,12 @@ export class CaseworkService {
     return row;
   }
 
+  /** A contact's cases (reported or followed) that this member of staff may see, newest first. */
+  async casesOfContact(actor: Actor, contactId: string) {
+    const rows = await repo.casesOfContact(this.db, contactId, actor.bodyId);
+    return rows.map((r) => ({ ...r, statusLabel: STATUS_LABELS[r.status], isOpen: r.closed_at === null }));
+  }
+
   /** Everything the case page shows. Viewing personal data is audited. */
   async casePage(actor: Actor, reference: string) {
     const row = await this.caseFor(actor, reference);

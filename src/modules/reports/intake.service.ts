@@ -47,7 +47,14 @@ export interface ReportSubmission {
     wantsUpdates?: boolean;
     /** Show my name on the public report. */
     showNamePublicly?: boolean;
+    /**
+     * A contact the contact centre has already found or created for the caller: used as it is (its
+     * details are not re-matched or overwritten), so a caller is never made twice.
+     */
+    contactId?: string;
   };
+  /** The member of staff taking the report (contact centre): the call is logged against the contact. */
+  takenBy?: { staffId: string; bodyId: string };
   channel: Channel;
   /** Same key, same case. Scope it to the caller (journey id, API client). */
   idempotencyKey?: string;
@@ -204,8 +211,9 @@ export class IntakeService {
     for (let attempt = 0; ; attempt++) {
       try {
         const outcome = await this.db.transaction().execute(async (trx) => {
-          const contact =
-            email || reporter?.name || reporter?.phone
+          const contact = reporter?.contactId
+            ? { id: reporter.contactId, created: false }
+            : email || reporter?.name || reporter?.phone
               ? await this.deps.contacts.findOrCreate(trx, {
                   name: reporter?.name,
                   email,
@@ -250,8 +258,28 @@ export class IntakeService {
             is_public: true,
             body: `Reported ${channelWords(submission.channel)}`,
             data: { channel: submission.channel },
-            actor: submission.channel === 'phone' ? 'staff' : 'resident',
+            actor: submission.takenBy ? 'staff' : 'resident',
+            actor_staff_id: submission.takenBy?.staffId ?? null,
           });
+          if (submission.takenBy && contact) {
+            await this.deps.contacts.logInteraction(
+              submission.takenBy,
+              {
+                contactId: contact.id,
+                caseId: row.id,
+                kind:
+                  submission.channel === 'visit'
+                    ? 'visit'
+                    : submission.channel === 'letter'
+                      ? 'letter'
+                      : 'call',
+                direction: 'inbound',
+                summary: `Reported ${service.name.toLowerCase()}: ${row.reference}`,
+                occurredAt: at,
+              },
+              trx,
+            );
+          }
           await repo.insertEvent(trx, {
             case_id: row.id,
             kind: 'routed',
@@ -391,6 +419,8 @@ export class IntakeService {
 /** What is wrong with the reporter's details for this service (name and email unless it allows anonymous reports). */
 export function reporterProblems(service: Service, reporter: ReportSubmission['reporter']): FieldError[] {
   const problems: FieldError[] = [];
+  // A contact the contact centre found or created has been checked already; a caller may have no email.
+  if (reporter?.contactId) return problems;
   const name = reporter?.name?.trim() ?? '';
   const email = reporter?.email?.trim() ?? '';
   const phone = reporter?.phone?.trim() ?? '';

@@ -13,7 +13,8 @@ import { asList, asText, FormErrors } from '../../lib/forms.js';
 import { formatFileSize } from '../photos/photo-processing.js';
 import { readMultipartForm } from '../photos/photos.routes.js';
 import { checkAnswers } from '../services/answers.js';
-import { stopFor, type Question } from '../services/service-definition.js';
+import { answersFromForm, questionFieldId, questionItems } from '../services/question-fields.js';
+import { stopFor } from '../services/service-definition.js';
 import type { Service } from '../services/services.service.js';
 import { rememberTrackedCase, trackedCases, viewModel } from './index.js';
 import { reporterProblems } from './intake.service.js';
@@ -359,28 +360,6 @@ export default async function journeyRoutes(app: FastifyInstance): Promise<void>
   });
 
   // ------------------------------------------------------------------ questions
-  function questionItems(questions: Question[], answers: Record<string, unknown>, errors: FormErrors) {
-    const byField = errors.byField;
-    return questions.map((q) => {
-      const value = answers[q.code];
-      const chosen = Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)];
-      const optional = q.required ? '' : ' (optional)';
-      return {
-        code: q.code,
-        datatype: q.datatype,
-        label: q.text + (q.datatype === 'notice' ? '' : optional),
-        hint: q.hint,
-        value: chosen.join(', '),
-        items: (q.options ?? []).map((o) => ({
-          value: o.key,
-          text: o.name,
-          checked: chosen.includes(o.key),
-        })),
-        error: byField[`answers-${q.code}`],
-      };
-    });
-  }
-
   async function questionsPage(
     reply: FastifyReply,
     journey: JourneyState,
@@ -415,18 +394,14 @@ export default async function journeyRoutes(app: FastifyInstance): Promise<void>
     if (redirect) return redirect;
     const service = (await serviceOf(journey))!;
     const body = request.body as Body;
-    const raw: Record<string, unknown> = {};
-    for (const q of service.definition.questions) {
-      if (q.datatype === 'multivaluelist') raw[q.code] = asList(body[q.code]);
-      else if (body[q.code] !== undefined) raw[q.code] = asText(body[q.code]);
-    }
+    const raw = answersFromForm(service.definition, body);
     if (request.sessionExpired) return questionsPage(reply, journey, service, raw, undefined, true);
     const stop = stopFor(service.definition, raw as Record<string, string | string[]>);
     if (stop) return page(reply, 'stop.njk', { service, message: stop });
     const { answers, problems } = checkAnswers(service.definition, raw);
     if (problems.length) {
       const errors = new FormErrors();
-      for (const p of problems) errors.add(`answers-${p.question}`, p.message);
+      for (const p of problems) errors.add(questionFieldId(p.question), p.message);
       return questionsPage(reply, journey, service, raw, errors);
     }
     journey.answers = answers;
