@@ -34,6 +34,7 @@ import reportsApi from './modules/reports/reports.api.js';
 import crmApi from './modules/crm-api/index.js';
 import reportsModule from './modules/reports/index.js';
 import caseworkModule from './modules/casework/index.js';
+import contactCentreModule from './modules/contact-centre/index.js';
 import { CaseworkService } from './modules/casework/casework.service.js';
 import { ResponseTemplatesService } from './modules/response-templates/response-templates.service.js';
 import journeyRoutes, { photoOwnerKeyFor } from './modules/reports/journey.routes.js';
@@ -188,6 +189,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   await app.register(homeModule);
   await app.register(adminModule);
   await app.register(caseworkModule);
+  await app.register(contactCentreModule);
   await app.register(placesRoutes);
   await app.register(reportsApi, { intake: app.intake, apiClients: app.apiClients });
   await app.register(crmApi);

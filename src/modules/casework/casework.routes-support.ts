@@ -25,15 +25,25 @@ export function actorOf(request: FastifyRequest): Actor {
 }
 
 /** Renders casework/views/`template` for the signed-in member of staff. */
-export async function renderCasework(
+export function renderCasework(
   request: FastifyRequest,
   reply: FastifyReply,
   template: string,
   context: Record<string, unknown>,
 ): Promise<FastifyReply> {
+  return renderForStaff(request, reply, `casework/views/${template}`, context);
+}
+
+/** Renders any module's template (its full path) in the staff layout, for the signed-in member of staff. */
+export async function renderForStaff(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  templatePath: string,
+  context: Record<string, unknown>,
+): Promise<FastifyReply> {
   await request.ensureSession(); // every staff page has the sign-out form, so a CSRF token
   const staff = request.staff!;
-  return reply.view(`casework/views/${template}`, {
+  return reply.view(templatePath, {
     staff,
     staffRoleLabel: ROLE_LABELS[staff.role],
     staffNavigation: staffNavigation(staff, request.url.split('?')[0] ?? ''),

@@ -124,6 +124,11 @@ export class CaseworkService {
     return row;
   }
 
+  /** Records something a member of staff did or saw that is not an action on a case (viewing a contact). */
+  async recordAudit(actor: Actor, action: string, detail: Record<string, unknown>): Promise<void> {
+    await repo.audit(this.db, { staffId: actor.id, action, detail, ...(actor.ip ? { ip: actor.ip } : {}) });
+  }
+
   /** A contact's cases (reported or followed) that this member of staff may see, newest first. */
   async casesOfContact(actor: Actor, contactId: string) {
     const rows = await repo.casesOfContact(this.db, contactId, actor.bodyId);

@@ -81,6 +81,15 @@ function sameSecret(a: string, b: string): boolean {
   return left.length === right.length && crypto.timingSafeEqual(left, right);
 }
 
+/** A caller the contact centre has found: followed as that contact, with the call logged. */
+export interface KnownFollower {
+  contactId: string;
+  /** The contact's address, if they have one and want updates by email. */
+  email: string | null;
+  wantsUpdates: boolean;
+  takenBy: { staffId: string; bodyId: string };
+}
+
 export class ReportsService {
   constructor(
     private readonly db: Kysely<Database>,
@@ -206,36 +215,54 @@ export class ReportsService {
    */
   async follow(
     reference: string,
-    follower: { name?: string; email: string; wantsUpdates: boolean },
+    follower: { name?: string; email: string; wantsUpdates: boolean } | KnownFollower,
     jobs: Jobs,
     baseUrl: string,
   ): Promise<{ followed: boolean; reference: string }> {
     const row = await repo.findByReference(this.db, reference);
     // Only open public reports can be followed: a private one (a missed bin at someone's house) is
-    // nobody else's business, and its reference must not become a way in.
-    if (!row || row.closed_at || !row.is_public) return { followed: false, reference };
+    // nobody else's business, and its reference must not become a way in. Staff taking a call may
+    // add a caller to any open case of theirs.
+    if (!row || row.closed_at) return { followed: false, reference };
+    if ('contactId' in follower ? row.body_id !== follower.takenBy.bodyId : !row.is_public)
+      return { followed: false, reference };
     const followed = await this.db.transaction().execute(async (trx) => {
-      const contact = await this.deps.contacts.findOrCreate(trx, {
-        name: follower.name,
-        email: follower.email,
-      });
-      const added = await repo.addFollower(trx, row.id, contact.id, follower.wantsUpdates);
+      const contact =
+        'contactId' in follower
+          ? { id: follower.contactId }
+          : await this.deps.contacts.findOrCreate(trx, { name: follower.name, email: follower.email });
+      const email = follower.email;
+      const added = await repo.addFollower(trx, row.id, contact.id, follower.wantsUpdates && Boolean(email));
       if (!added) return false;
       await repo.insertEvent(trx, {
         case_id: row.id,
         kind: 'followed',
         is_public: true,
         body: 'Someone else reported this problem too and is following it',
-        data: { contactId: contact.id },
-        actor: 'resident',
+        data: { contactId: contact.id, ...('contactId' in follower ? { channel: 'phone' } : {}) },
+        actor: 'contactId' in follower ? 'staff' : 'resident',
+        actor_staff_id: 'contactId' in follower ? follower.takenBy.staffId : null,
       });
-      if (follower.wantsUpdates) {
+      if ('contactId' in follower) {
+        await this.deps.contacts.logInteraction(
+          follower.takenBy,
+          {
+            contactId: contact.id,
+            caseId: row.id,
+            kind: 'call',
+            direction: 'inbound',
+            summary: `Already reported as ${row.reference}: the caller now follows it`,
+          },
+          trx,
+        );
+      }
+      if (follower.wantsUpdates && email) {
         const text = `You are now following report ${row.reference}. We will email you when it is updated.\n\nSee it at any time: ${baseUrl}/reports/${row.reference}`;
         const subject = `You are following report ${row.reference}`;
         await enqueueEmail(
           jobs,
           trx,
-          { to: follower.email, subject, text, html: textToHtml(text, { title: subject }) },
+          { to: email, subject, text, html: textToHtml(text, { title: subject }) },
           {
             dedupeKey: `follow:${row.id}:${contact.id}`,
           },

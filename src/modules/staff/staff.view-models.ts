@@ -90,6 +90,7 @@ export function staffNavigation(
 ): { href: string; text: string; active: boolean }[] {
   const items = [
     { href: '/staff/cases', text: 'Cases' },
+    { href: '/staff/contacts', text: 'Callers' },
     ...(staff.role === 'admin' ? [{ href: '/admin', text: 'Administration' }] : []),
     { href: '/staff/account', text: 'Your account' },
   ];

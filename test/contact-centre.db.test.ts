@@ -1,0 +1,296 @@
+/**
+ * The contact centre on both engines, through its pages: an agent finds a caller who reported on the
+ * web (by name, email, phone in another format), is shown them again when trying to add them as new
+ * (never a second contact without saying so), takes a phone report for them through the same intake
+ * (channel phone, the same contact, the call logged, the receipt at real SMTP), lets a second caller
+ * follow that case instead of reporting it twice, and logs an interaction. Another body's staff cannot
+ * find or open the contact.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { hash } from '@node-rs/argon2';
+import { pino } from 'pino';
+import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
+import type { Worker } from '../src/infra/jobs/jobs.js';
+import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import { describeEachEngine } from './helpers/database.js';
+import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+
+describeEachEngine('contact centre', (getDatabase) => {
+  let t: TestApp;
+  let smtp: TestSmtpServer;
+  let worker: Worker;
+  let credentials: DemoCredential[];
+  let agent: TestBrowser;
+  let janeId: string;
+  let janeReference: string;
+  let place: { id: string; lat: number; lon: number };
+  const login = (role: string) => credentials.find((c) => c.role === role)!;
+
+  const contactCount = async () =>
+    Number(
+      (
+        await getDatabase()
+          .db.selectFrom('contact')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  before(async () => {
+    smtp = await startSmtpServer();
+    credentials = (await seedDemoCouncil(getDatabase().db))!;
+    const { db } = getDatabase();
+    const parish = await db
+      .selectFrom('body')
+      .select('id')
+      .where('code', '=', 'little-wickham')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('staff_user')
+      .values({
+        email: 'clerk@littlewickham-pc.example',
+        name: 'Parish Clerk',
+        role: 'officer',
+        body_id: parish.id,
+        password_hash: await hash('parish-clerk-password'),
+      })
+      .execute();
+    t = await buildTestApp(getDatabase(), {
+      env: {
+        SMTP_URL: smtp.url,
+        CIVICDESK_BASE_URL: 'https://report.ashdown.example',
+        CIVICDESK_REFERENCE_PREFIX: 'ASH',
+      },
+      parts: { jobSettings: { pollMs: 20 } },
+    });
+    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
+    await worker.start();
+    // The place an agent will pick from the search: a resident reported a pothole there on the web.
+    const [mill] = await t.app.domain.gazetteer.search('Mill Lane', { limit: 1 });
+    place = { id: mill!.id, lat: mill!.lat, lon: mill!.lon };
+    const web = await t.app.intake.submit({
+      serviceCode: 'pothole',
+      lat: place.lat,
+      lon: place.lon,
+      description: 'Pothole outside the bakery',
+      answers: { danger: 'no', size: 'large' },
+      reporter: { name: 'Jane Caller', email: 'Jane.Caller@example.org', phone: '0161 496 0123' },
+      channel: 'web',
+    });
+    janeReference = web.case.reference;
+    janeId = (await db
+      .selectFrom('cases')
+      .select('reporter_contact_id')
+      .where('reference', '=', janeReference)
+      .executeTakeFirstOrThrow())!.reporter_contact_id!;
+    await smtp.waitFor((m) => m.parsed.subject === `Your report ${janeReference}: Pothole`);
+    agent = new TestBrowser(t.app);
+    await agent.signIn(login('agent').email, login('agent').password);
+  });
+  after(async () => {
+    await worker.stop();
+    await t.close();
+    await smtp.close();
+  });
+
+  it('finds a caller by name (with a typo), email, phone in another format and not by a stranger’s name', async () => {
+    for (const q of ['Jane Caler', 'jane.caller@', '+44 161 496 0123', '01614960123']) {
+      const page = await agent.get(`/staff/contacts?q=${encodeURIComponent(q)}`);
+      assert.equal(page.statusCode, 200, q);
+      assert.match(page.body, new RegExp(`href="/staff/contacts/${janeId}"`), `“${q}” finds Jane`);
+    }
+    const none = await agent.get('/staff/contacts?q=Zebedee');
+    assert.match(none.body, /No callers match ‘Zebedee’/);
+    const short = await agent.get('/staff/contacts?q=J');
+    assert.equal(short.statusCode, 400);
+    assert.match(short.body, /govuk-error-summary/);
+  });
+
+  it('shows the existing contact instead of silently adding the caller twice', async () => {
+    const before = await contactCount();
+    await agent.get('/staff/contacts/new');
+    const details = {
+      name: 'Jane Caller',
+      email: '',
+      phone: '0161 4960123',
+      postcode: 'M33 7AA',
+      address: '',
+    };
+    const first = await agent.post('/staff/contacts/new', details);
+    assert.equal(first.statusCode, 200);
+    assert.match(first.body, /Is the caller already a contact\?/);
+    assert.match(first.body, new RegExp(`/staff/contacts/${janeId}`));
+    assert.match(first.body, /Same phone number/);
+    const shown = /name="shown" value="([^"]*)"/.exec(first.body)![1]!;
+    const unconfirmed = await agent.post('/staff/contacts/new', { ...details, shown });
+    assert.equal(unconfirmed.statusCode, 400);
+    assert.match(unconfirmed.body, /confirm they are none of them/);
+    assert.equal(await contactCount(), before, 'no contact was created');
+  });
+
+  it('takes a phone report for the existing caller: same contact, channel phone, call logged, receipt sent', async () => {
+    const before = await contactCount();
+    const contactPage = await agent.get(`/staff/contacts/${janeId}`);
+    assert.equal(contactPage.statusCode, 200);
+    assert.match(contactPage.body, new RegExp(janeReference));
+    const start = await agent.post(`/staff/contacts/${janeId}/report`, {});
+    assert.equal(start.statusCode, 303);
+    const where = await agent.get(`/staff/contacts/${janeId}/report/where?q=Mill+Lane`);
+    assert.match(where.body, new RegExp(`value="${place.id}"`));
+    const noPlace = await agent.post(`/staff/contacts/${janeId}/report/where`, { q: 'Mill Lane' });
+    assert.equal(noPlace.statusCode, 400);
+    assert.match(noPlace.body, /Select the place from the list/);
+    const chosen = await agent.post(`/staff/contacts/${janeId}/report/where`, {
+      q: 'Mill Lane',
+      place: place.id,
+    });
+    assert.equal(chosen.headers.location, `/staff/contacts/${janeId}/report/what`);
+    const what = await agent.post(`/staff/contacts/${janeId}/report/what`, { service: 'pothole' });
+    assert.equal(what.statusCode, 303);
+    const details = await agent.get(`/staff/contacts/${janeId}/report/details`);
+    assert.match(details.body, /Already reported nearby\?/);
+    assert.match(details.body, new RegExp(janeReference), 'the caller’s own earlier report is offered');
+
+    const missing = await agent.post(`/staff/contacts/${janeId}/report/details`, { danger: 'no' });
+    assert.equal(missing.statusCode, 400);
+    assert.match(missing.body, /Enter what the caller told you about the problem/);
+    const sent = await agent.post(`/staff/contacts/${janeId}/report/details`, {
+      danger: 'no',
+      size: 'small',
+      description: 'A second pothole further up, by the post box',
+      updates: 'yes',
+    });
+    assert.equal(sent.statusCode, 303, sent.body);
+    const done = await agent.get(`/staff/contacts/${janeId}`);
+    const reference = /Reference (ASH-[A-Z0-9-]+)/.exec(done.body)?.[1];
+    assert.ok(reference, 'the reference to read to the caller is shown');
+    assert.match(done.body, /Read the reference to the caller/);
+
+    const row = await getDatabase()
+      .db.selectFrom('cases')
+      .select(['channel', 'reporter_contact_id', 'id'])
+      .where('reference', '=', reference!)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.channel, 'phone');
+    assert.equal(row.reporter_contact_id, janeId, 'the existing contact is the reporter');
+    assert.equal(await contactCount(), before, 'no second contact');
+    const logged = await getDatabase()
+      .db.selectFrom('interaction')
+      .selectAll()
+      .where('case_id', '=', row.id)
+      .execute();
+    assert.equal(logged.length, 1);
+    assert.equal(logged[0]!.kind, 'call');
+    assert.equal(logged[0]!.contact_id, janeId);
+    const receipt = await smtp.waitFor((m) => m.parsed.subject === `Your report ${reference}: Pothole`);
+    assert.deepEqual(receipt.envelope.to, ['Jane.Caller@example.org']);
+    assert.match(done.body, /Reported pothole: /, 'the call is on the contact page');
+
+    // The double-submitted form does not make a second case.
+    const again = await agent.post(`/staff/contacts/${janeId}/report/details`, {
+      danger: 'no',
+      size: 'small',
+      description: 'A second pothole further up, by the post box',
+    });
+    assert.equal(again.statusCode, 303);
+    const count = await getDatabase()
+      .db.selectFrom('cases')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('reporter_contact_id', '=', janeId)
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(count.n), 2);
+  });
+
+  it('adds a new caller and lets them follow the case already reported instead of a duplicate', async () => {
+    await agent.get('/staff/contacts/new');
+    const invalid = await agent.post('/staff/contacts/new', { name: '', phone: '12', postcode: 'nowhere' });
+    assert.equal(invalid.statusCode, 400);
+    assert.match(invalid.body, /Enter the caller’s name/);
+    assert.match(invalid.body, /Enter a full UK postcode/);
+    const created = await agent.post('/staff/contacts/new', {
+      name: 'Bob Neighbour',
+      phone: '07700 900982',
+      postcode: 'm33 7aa',
+    });
+    assert.equal(created.statusCode, 303, created.body);
+    const bobId = /\/staff\/contacts\/([0-9a-f-]{36})/.exec(String(created.headers.location))![1]!;
+    const found = await agent.get('/staff/contacts?q=M33+7AA');
+    assert.match(found.body, new RegExp(`/staff/contacts/${bobId}`), 'found by postcode');
+
+    await agent.post(`/staff/contacts/${bobId}/report`, {});
+    await agent.post(`/staff/contacts/${bobId}/report/where`, { q: 'Mill Lane', place: place.id });
+    await agent.post(`/staff/contacts/${bobId}/report/what`, { service: 'pothole' });
+    await agent.get(`/staff/contacts/${bobId}/report/details`);
+    const followed = await agent.post(`/staff/contacts/${bobId}/report/follow`, { reference: janeReference });
+    assert.equal(followed.statusCode, 303);
+    const page = await agent.get(`/staff/contacts/${bobId}`);
+    assert.match(page.body, /now follows/);
+    assert.match(page.body, new RegExp(janeReference));
+    const { db } = getDatabase();
+    const follower = await db
+      .selectFrom('case_follower')
+      .innerJoin('cases', 'cases.id', 'case_follower.case_id')
+      .select('cases.reference')
+      .where('case_follower.contact_id', '=', bobId)
+      .execute();
+    assert.deepEqual(
+      follower.map((f) => f.reference),
+      [janeReference],
+    );
+    const bobCases = await db
+      .selectFrom('cases')
+      .select('id')
+      .where('reporter_contact_id', '=', bobId)
+      .execute();
+    assert.equal(bobCases.length, 0, 'no duplicate case');
+  });
+
+  it('logs an interaction with or without a case, with errors a person can act on', async () => {
+    await agent.get(`/staff/contacts/${janeId}`);
+    const empty = await agent.post(`/staff/contacts/${janeId}/interactions`, {
+      kind: 'email',
+      direction: 'outbound',
+      summary: '',
+    });
+    assert.equal(empty.statusCode, 400);
+    assert.match(empty.body, /Enter what was said or done/);
+    const wrongCase = await agent.post(`/staff/contacts/${janeId}/interactions`, {
+      kind: 'letter',
+      direction: 'inbound',
+      case: 'ASH-AAAA-AAAA',
+      summary: 'Letter about the pothole',
+    });
+    assert.equal(wrongCase.statusCode, 400);
+    assert.match(wrongCase.body, /Choose one of this resident’s cases/);
+    const ok = await agent.post(`/staff/contacts/${janeId}/interactions`, {
+      kind: 'visit',
+      direction: 'inbound',
+      case: janeReference,
+      summary: 'Came to the front desk to ask when the repair is due',
+    });
+    assert.equal(ok.statusCode, 303);
+    const page = await agent.get(`/staff/contacts/${janeId}`);
+    assert.match(page.body, /Came to the front desk to ask when the repair is due/);
+    const audit = await getDatabase()
+      .db.selectFrom('audit_event')
+      .select('action')
+      .where('action', '=', 'contact.viewed')
+      .execute();
+    assert.ok(audit.length > 0, 'viewing a contact is audited');
+  });
+
+  it('does not let another body’s staff find or open the contact', async () => {
+    const clerk = new TestBrowser(t.app);
+    await clerk.signIn('clerk@littlewickham-pc.example', 'parish-clerk-password');
+    assert.equal((await clerk.get(`/staff/contacts/${janeId}`)).statusCode, 404);
+    assert.doesNotMatch((await clerk.get('/staff/contacts?q=Jane+Caller')).body, new RegExp(janeId));
+    assert.equal((await clerk.post(`/staff/contacts/${janeId}/report`, {})).statusCode, 404);
+    const blind = await clerk.post(`/staff/contacts/${janeId}/interactions`, {
+      kind: 'call',
+      direction: 'inbound',
+      summary: 'sneaky',
+    });
+    assert.equal(blind.statusCode, 404);
+  });
+});
