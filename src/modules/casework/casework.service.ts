@@ -14,7 +14,7 @@ import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { textToHtml } from '../../lib/email-template.js';
 import { AppError } from '../../lib/errors.js';
 import type { CalendarsService } from '../calendars/calendars.service.js';
-import type { ContactsService } from '../contacts/contacts.service.js';
+import { INTERACTION_KINDS, type ContactsService } from '../contacts/contacts.service.js';
 import { dueDate } from '../../lib/working-time.js';
 import { formatDateTime } from '../../lib/dates.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
@@ -145,9 +145,15 @@ export class CaseworkService {
       row.reporter_contact_id ? this.deps.contacts.get(this.db, row.reporter_contact_id) : undefined,
       repo.staffOfBody(this.db, actor.bodyId),
     ]);
-    const otherCases = row.reporter_contact_id
-      ? await repo.otherCasesOf(this.db, row.reporter_contact_id, row.id)
-      : [];
+    const [otherCases, interactions] = row.reporter_contact_id
+      ? await Promise.all([
+          repo.otherCasesOf(this.db, row.reporter_contact_id, row.id),
+          this.deps.contacts.interactions(
+            { staffId: actor.id, bodyId: actor.bodyId },
+            row.reporter_contact_id,
+          ),
+        ])
+      : [[], []];
     await repo.audit(this.db, {
       staffId: actor.id,
       action: 'case.viewed',
@@ -166,6 +172,8 @@ export class CaseworkService {
       assignee: staff.find((s) => s.id === row.assignee_staff_id),
       contact,
       otherCases: otherCases.map((c) => ({ ...c, statusLabel: STATUS_LABELS[c.status] })),
+      // Anyone picking up the next call is caught up: the latest calls, visits, letters and emails.
+      interactions: interactions.slice(0, 5).map((i) => ({ ...i, kindLabel: INTERACTION_KINDS[i.kind] })),
       answers: Object.entries(row.answers).map(([code, value]) => {
         const question = service.definition.questions.find((q) => q.code === code);
         const shown = (Array.isArray(value) ? value : [value])
