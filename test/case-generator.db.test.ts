@@ -104,7 +104,9 @@ describeEachEngine('case generator', (getDatabase) => {
 
     const all = await browser.get('/staff/cases?view=all');
     assert.equal(all.statusCode, 200);
-    assert.match(all.body, /All \(2,?000\)/, 'the All tab counts every case');
+    // 2,000 cases: counts stop at 1,000 (counting a million rows for a tab is not worth it).
+    assert.match(all.body, /All \(1,000\+\)/, 'the All tab says there are more than 1,000');
+    assert.match(all.body, /1 to 50 of more than 1,000/);
     const shown = all.body.match(/ASH-[2-9A-Z]{4}-[2-9A-Z]{4}/g) ?? [];
     assert.ok(new Set(shown).size >= 50, `${new Set(shown).size} references on the first page`);
 

@@ -239,6 +239,14 @@ export interface GazetteerAddressTable {
   updated_at: Generated<Date>;
 }
 
+export interface BodyCaseAccessTable {
+  body_id: string;
+  case_body_id: string;
+  created_at: Generated<Date>;
+}
+
+export type CasePriority = 'low' | 'normal' | 'high' | 'urgent';
+
 export interface ContactTable {
   id: Generated<string>;
   name: string | null;
@@ -323,7 +331,7 @@ export interface CasesTable {
   outcome: string | null;
   closed_at: Date | null;
   assignee_staff_id: ColumnType<string | null, string | null | undefined, string | null>;
-  priority: Generated<'low' | 'normal' | 'high' | 'urgent'>;
+  priority: Generated<CasePriority>;
   overdue_notified_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** The new expected date the resident was given when the first one passed. */
   revised_due_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
@@ -512,6 +520,7 @@ export interface ApiIdempotencyTable {
 export interface Database {
   body: BodyTable;
   team: TeamTable;
+  body_case_access: BodyCaseAccessTable;
   area: AreaTable;
   area_revision: AreaRevisionTable;
   service: ServiceTable;

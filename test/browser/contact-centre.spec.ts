@@ -147,4 +147,14 @@ describe('the contact centre in a browser', () => {
     );
     assert.deepEqual(problems.pageErrors, []);
   });
+
+  it('shows the queue with its filters, sortable headers and a date error, axe-clean', async () => {
+    await page.goto(server.url('/staff/cases?view=all&sort=newest&from=2026-02-30'));
+    await check(/Cases/, 'the queue with a wrong date');
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /Reported from must be a real date/);
+    assert.match(
+      (await page.locator('th[aria-sort="descending"]').textContent()) ?? '',
+      /^Reported \(sorted descending, select to change\)$/,
+    );
+  });
 });

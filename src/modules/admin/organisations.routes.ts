@@ -6,6 +6,7 @@
  *   GET, POST /admin/organisations/new                    add a body
  *   GET       /admin/organisations/:code                  a body: its details and its teams
  *   GET, POST /admin/organisations/:code/edit             change a body (not its code)
+ *   POST      /admin/organisations/:code/case-access      which other bodies' cases its staff may work
  *   GET, POST /admin/organisations/:code/teams/new        add a team to the body
  *   GET, POST /admin/organisations/:code/teams/:team      change a team (not its code)
  *
@@ -17,7 +18,7 @@ import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
 import { Type } from 'typebox';
 import { boundedField, type RenderAdminPage } from './admin-page.js';
 import { AppError } from '../../lib/errors.js';
-import { asText, FormErrors } from '../../lib/forms.js';
+import { asList, asText, FormErrors } from '../../lib/forms.js';
 import {
   BODY_KIND_LABELS,
   BODY_KINDS,
@@ -53,6 +54,7 @@ const SAVED_MESSAGES: Record<string, string> = {
   body: 'Changes to the body saved',
   'team-added': 'Team added',
   team: 'Changes to the team saved',
+  'case-access': 'Access to other bodies’ cases saved',
 };
 
 interface BodyFormValues extends BodyChanges {
@@ -204,14 +206,52 @@ export async function registerOrganisationRoutes(
     },
     async (request, reply) => {
       const body = await bodyOr404((request.params as { code: string }).code);
-      const teams = await organisations.teamsOf(body);
       const saved = (request.query as { saved?: string }).saved;
-      return render(request, reply, 'body.njk', {
-        body,
-        summaryRows: bodySummaryRows(body),
-        teams: teams.map((t) => ({ ...t, href: `${bodyPath(body)}/teams/${encodeURIComponent(t.code)}` })),
-        savedMessage: saved ? SAVED_MESSAGES[saved] : undefined,
-      });
+      return bodyPage(request, reply, body, { savedMessage: saved ? SAVED_MESSAGES[saved] : undefined });
+    },
+  );
+
+  async function bodyPage(
+    request: Parameters<RenderAdminPage>[0],
+    reply: Parameters<RenderAdminPage>[1],
+    body: Body,
+    extra: Record<string, unknown> = {},
+  ) {
+    const [teams, bodies, access] = await Promise.all([
+      organisations.teamsOf(body),
+      organisations.bodies(),
+      organisations.caseAccess(body),
+    ]);
+    return render(request, reply, 'body.njk', {
+      body,
+      summaryRows: bodySummaryRows(body),
+      teams: teams.map((t) => ({ ...t, href: `${bodyPath(body)}/teams/${encodeURIComponent(t.code)}` })),
+      caseAccessItems: bodies
+        .filter((b) => b.id !== body.id)
+        .map((b) => ({ value: b.code, text: b.name, checked: access.some((a) => a.id === b.id) })),
+      ...extra,
+    });
+  }
+
+  // Cross-body access: the one place an admin lets a body's staff see and work another body's cases.
+  app.post(
+    '/admin/organisations/:code/case-access',
+    { ...adminOnly, schema: { params: bodyParams } },
+    async (request, reply) => {
+      const body = await bodyOr404((request.params as { code: string }).code);
+      const codes = asList((request.body as Record<string, unknown>).caseAccess);
+      try {
+        await organisations.setCaseAccess(body, codes);
+      } catch (error) {
+        const errors = formErrorsFrom(error);
+        reply.status(400);
+        return bodyPage(request, reply, body, errors.view());
+      }
+      request.log.info(
+        { staffId: request.staff?.id, body: body.code, caseAccess: codes },
+        'case access changed',
+      );
+      return reply.redirect(`${bodyPath(body)}?saved=case-access#case-access`, 303);
     },
   );
 

@@ -1,17 +1,28 @@
 import { sql, type ExpressionBuilder } from 'kysely';
-import type { CaseStatus, Database } from '../../db/database.js';
+import type { CasePriority, CasesTable, CaseStatus, Database } from '../../db/database.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 
 export type QueueView = 'mine' | 'team' | 'unassigned' | 'due-soon' | 'overdue' | 'all';
 
+export type QueueSort = 'due' | 'newest' | 'oldest' | 'priority' | 'reference';
+
+/** Counts stop here: "more than 1,000" is all an officer needs, and counting a million rows is not free. */
+export const COUNT_CAP = 1000;
+
 export interface QueueFilter {
-  bodyId: string;
+  /** The bodies whose cases this member of staff may see: their own, and any an admin granted. */
+  bodyIds: string[];
   staffId: string;
   teamId: string | null;
   view: QueueView;
   serviceCode?: string;
   status?: 'open' | 'closed' | CaseStatus;
   wardCode?: string;
+  priority?: CasePriority;
+  channel?: string;
+  /** Reported on or after this instant, and before that one. */
+  reportedFrom?: Date;
+  reportedBefore?: Date;
   text?: string;
   now: Date;
   dueSoonBefore: Date;
@@ -21,7 +32,7 @@ type Eb = ExpressionBuilder<Database, 'cases' | 'service'>;
 
 function where(filter: QueueFilter, view: QueueView) {
   return (eb: Eb) => {
-    const conditions = [eb('cases.body_id', '=', filter.bodyId)];
+    const conditions = [eb('cases.body_id', 'in', filter.bodyIds)];
     switch (view) {
       case 'mine':
         conditions.push(eb('cases.assignee_staff_id', '=', filter.staffId));
@@ -47,6 +58,10 @@ function where(filter: QueueFilter, view: QueueView) {
     else if (status === 'closed') conditions.push(eb('cases.closed_at', 'is not', null));
     else if (status) conditions.push(eb('cases.status', '=', status));
     if (filter.serviceCode) conditions.push(eb('service.code', '=', filter.serviceCode));
+    if (filter.priority) conditions.push(eb('cases.priority', '=', filter.priority));
+    if (filter.channel) conditions.push(eb('cases.channel', '=', filter.channel as CasesTable['channel']));
+    if (filter.reportedFrom) conditions.push(eb('cases.created_at', '>=', filter.reportedFrom));
+    if (filter.reportedBefore) conditions.push(eb('cases.created_at', '<', filter.reportedBefore));
     if (filter.wardCode) {
       const ward = JSON.stringify([{ kind: 'ward', code: filter.wardCode }]);
       conditions.push(eb(sql<string>`cases.areas`, '@>', sql<string>`${ward}::jsonb`));
@@ -66,8 +81,15 @@ function where(filter: QueueFilter, view: QueueView) {
   };
 }
 
-export async function queuePage(db: Executor, filter: QueueFilter, page: { limit: number; offset: number }) {
-  return db
+/** Most urgent first; then the order asked for, with a unique tie-break so pages never overlap. */
+const PRIORITY_RANK = sql`case cases.priority when 'urgent' then 0 when 'high' then 1 when 'normal' then 2 else 3 end`;
+
+export async function queuePage(
+  db: Executor,
+  filter: QueueFilter,
+  page: { limit: number; offset: number; sort?: QueueSort },
+) {
+  let query = db
     .selectFrom('cases')
     .innerJoin('service', 'service.id', 'cases.service_id')
     .leftJoin('team', 'team.id', 'cases.team_id')
@@ -87,20 +109,40 @@ export async function queuePage(db: Executor, filter: QueueFilter, page: { limit
       'team.name as team_name',
       'assignee.name as assignee_name',
     ])
-    .where(where(filter, filter.view))
-    .orderBy(sql`cases.due_at asc nulls last`)
-    .orderBy('cases.created_at', 'desc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
+    .where(where(filter, filter.view));
+  switch (page.sort ?? 'due') {
+    case 'due':
+      query = query.orderBy(sql`cases.due_at asc nulls last`).orderBy('cases.created_at', 'desc');
+      break;
+    case 'newest':
+      query = query.orderBy('cases.created_at', 'desc');
+      break;
+    case 'oldest':
+      query = query.orderBy('cases.created_at', 'asc');
+      break;
+    case 'priority':
+      query = query.orderBy(PRIORITY_RANK).orderBy(sql`cases.due_at asc nulls last`);
+      break;
+    case 'reference':
+      query = query.orderBy('cases.reference', 'asc');
+      break;
+  }
+  return query.orderBy('cases.id').limit(page.limit).offset(page.offset).execute();
 }
 
+/** How many cases a view holds, counting no further than COUNT_CAP + 1 (so "more than 1,000"). */
 export async function queueCount(db: Executor, filter: QueueFilter, view: QueueView): Promise<number> {
   const row = await db
-    .selectFrom('cases')
-    .innerJoin('service', 'service.id', 'cases.service_id')
+    .selectFrom((qb) =>
+      qb
+        .selectFrom('cases')
+        .innerJoin('service', 'service.id', 'cases.service_id')
+        .select('cases.id')
+        .where(where(filter, view))
+        .limit(COUNT_CAP + 1)
+        .as('capped'),
+    )
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where(where(filter, view))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -78,25 +78,38 @@ export class CaseworkService {
       serviceCode?: string;
       status?: repo.QueueFilter['status'];
       wardCode?: string;
+      priority?: repo.QueueFilter['priority'];
+      channel?: string;
+      reportedFrom?: Date;
+      reportedBefore?: Date;
       text?: string;
+      sort?: repo.QueueSort;
       page: number;
     },
   ) {
     const now = new Date();
     const filter: repo.QueueFilter = {
-      bodyId: actor.bodyId,
+      bodyIds: await this.deps.organisations.caseBodiesFor(actor.bodyId),
       staffId: actor.id,
       teamId: actor.teamId,
       view: query.view,
       ...(query.serviceCode ? { serviceCode: query.serviceCode } : {}),
       ...(query.status ? { status: query.status } : {}),
       ...(query.wardCode ? { wardCode: query.wardCode } : {}),
+      ...(query.priority ? { priority: query.priority } : {}),
+      ...(query.channel ? { channel: query.channel } : {}),
+      ...(query.reportedFrom ? { reportedFrom: query.reportedFrom } : {}),
+      ...(query.reportedBefore ? { reportedBefore: query.reportedBefore } : {}),
       ...(query.text ? { text: query.text } : {}),
       now,
       dueSoonBefore: new Date(now.getTime() + DUE_SOON_MS),
     };
     const [rows, counts] = await Promise.all([
-      repo.queuePage(this.db, filter, { limit: PAGE_SIZE, offset: (query.page - 1) * PAGE_SIZE }),
+      repo.queuePage(this.db, filter, {
+        limit: PAGE_SIZE,
+        offset: (query.page - 1) * PAGE_SIZE,
+        ...(query.sort ? { sort: query.sort } : {}),
+      }),
       Promise.all(
         QUEUE_VIEWS.map(async ({ view }) => [view, await repo.queueCount(this.db, filter, view)] as const),
       ),
@@ -116,12 +129,22 @@ export class CaseworkService {
     };
   }
 
-  /** The case for this member of staff, or a 404 that does not say whether it exists in another body. */
+  /**
+   * The case for this member of staff, or a 404 that does not say whether it exists in another body.
+   * The one access rule for a single case: their own body's cases, and those of bodies an admin granted
+   * their body (OrganisationsService.caseBodiesFor, which the queues use too).
+   */
   async caseFor(actor: Actor, reference: string) {
     const row = await repo.caseByReference(this.db, reference);
-    if (!row || row.body_id !== actor.bodyId)
+    if (!row || !(await this.deps.organisations.caseBodiesFor(actor.bodyId)).includes(row.body_id))
       throw new AppError('not_found', 'There is no case with that reference');
     return row;
+  }
+
+  /** Who a case can be assigned to: the staff of the case's body, and the actor's own colleagues. */
+  private async assignableStaff(actor: Actor, caseBodyId: string) {
+    const own = await repo.staffOfBody(this.db, caseBodyId);
+    return caseBodyId === actor.bodyId ? own : [...own, ...(await repo.staffOfBody(this.db, actor.bodyId))];
   }
 
   /** Records something a member of staff did or saw that is not an action on a case (viewing a contact). */
@@ -143,7 +166,7 @@ export class CaseworkService {
       this.deps.organisations.teams(),
       repo.timeline(this.db, row.id),
       row.reporter_contact_id ? this.deps.contacts.get(this.db, row.reporter_contact_id) : undefined,
-      repo.staffOfBody(this.db, actor.bodyId),
+      this.assignableStaff(actor, row.body_id),
     ]);
     const [otherCases, interactions] = row.reporter_contact_id
       ? await Promise.all([
@@ -167,7 +190,7 @@ export class CaseworkService {
       statusLabel: STATUS_LABELS[row.status],
       isOpen: row.closed_at === null,
       team: teams.find((t) => t.id === row.team_id),
-      teams: teams.filter((t) => t.bodyId === actor.bodyId),
+      teams: teams.filter((t) => t.bodyId === row.body_id),
       staff,
       assignee: staff.find((s) => s.id === row.assignee_staff_id),
       contact,
@@ -192,8 +215,8 @@ export class CaseworkService {
     to: { staffId?: string | null; teamId?: string | null },
   ): Promise<void> {
     const row = await this.caseFor(actor, reference);
-    const staff = await repo.staffOfBody(this.db, actor.bodyId);
-    const teams = (await this.deps.organisations.teams()).filter((t) => t.bodyId === actor.bodyId);
+    const staff = await this.assignableStaff(actor, row.body_id);
+    const teams = (await this.deps.organisations.teams()).filter((t) => t.bodyId === row.body_id);
     if (to.staffId && !staff.some((s) => s.id === to.staffId))
       throw new AppError('validation_failed', 'Choose someone from your organisation');
     if (to.teamId && !teams.some((t) => t.id === to.teamId))

@@ -106,3 +106,23 @@ export async function updateTeam(
 ): Promise<TeamRow | undefined> {
   return db.updateTable('team').set(changes).where('id', '=', id).returningAll().executeTakeFirst();
 }
+
+/** The bodies whose cases the staff of `bodyId` may also see and work (not counting their own). */
+export async function caseAccessOf(db: Executor, bodyId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('body_case_access')
+    .select('case_body_id')
+    .where('body_id', '=', bodyId)
+    .execute();
+  return rows.map((r) => r.case_body_id);
+}
+
+export async function replaceCaseAccess(db: Executor, bodyId: string, caseBodyIds: string[]): Promise<void> {
+  await db.deleteFrom('body_case_access').where('body_id', '=', bodyId).execute();
+  if (caseBodyIds.length) {
+    await db
+      .insertInto('body_case_access')
+      .values(caseBodyIds.map((id) => ({ body_id: bodyId, case_body_id: id })))
+      .execute();
+  }
+}

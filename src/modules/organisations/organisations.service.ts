@@ -180,6 +180,32 @@ export class OrganisationsService {
   }
 
   /**
+   * The bodies whose cases this body's staff may see and work: their own first, then any an admin
+   * granted (the one rule every case query and case action goes through).
+   */
+  async caseBodiesFor(bodyId: string, executor: Executor = this.db): Promise<string[]> {
+    return [bodyId, ...(await repo.caseAccessOf(executor, bodyId))];
+  }
+
+  /** The other bodies whose cases this body's staff may work, as codes. */
+  async caseAccess(body: Body): Promise<Body[]> {
+    const ids = new Set(await repo.caseAccessOf(this.db, body.id));
+    return (await this.bodies()).filter((b) => ids.has(b.id));
+  }
+
+  /** Admins grant (or take away) this body's staff access to other bodies' cases. */
+  async setCaseAccess(body: Body, codes: string[]): Promise<void> {
+    const bodies = await this.bodies();
+    const unknown = codes.filter((c) => !bodies.some((b) => b.code === c) || c === body.code);
+    if (unknown.length)
+      throw invalid('Choose from the other bodies listed', [
+        { field: 'caseAccess', message: 'Choose from the other bodies listed' },
+      ]);
+    const ids = bodies.filter((b) => codes.includes(b.code)).map((b) => b.id);
+    await this.db.transaction().execute((trx) => repo.replaceCaseAccess(trx, body.id, ids));
+  }
+
+  /**
    * Problems with a body as an admin entered it, one per field (named as BodyChanges names them), as
    * sentences they can act on; empty when it can be saved. `existing` is the body being changed.
    */
