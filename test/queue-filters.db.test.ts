@@ -75,6 +75,8 @@ describeEachEngine('queue filters, sorting and cross-body access', (getDatabase)
     assert.deepEqual(referencesOn(byPhone.body), [refs.middle]);
     const november = await officer.get('/staff/cases?view=all&from=2026-11-05&to=2026-11-20&sort=oldest');
     assert.deepEqual(referencesOn(november.body), [refs.middle, refs.late], 'the “to” day is included');
+    const untilThe19th = await officer.get('/staff/cases?view=all&to=2026-11-19&sort=oldest');
+    assert.deepEqual(referencesOn(untilThe19th.body), [refs.early, refs.middle], 'and the day after is not');
     assert.match(
       november.body,
       /href="\/staff\/cases\?view=mine&amp;from=2026-11-05&amp;to=2026-11-20&amp;sort=oldest"/,

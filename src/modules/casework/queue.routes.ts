@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { CasePriority, CaseStatus } from '../../db/database.js';
-import { addCalendarDays, fromLocal } from '../../lib/working-time.js';
+import { fromLocal } from '../../lib/working-time.js';
 import { AppError } from '../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../lib/forms.js';
 import { applyBulkAction, type BulkAction } from './casework.bulk.js';
@@ -47,6 +47,11 @@ const SORTS: Record<QueueSort, { column: string; ariaSort: 'ascending' | 'descen
 };
 
 const TIME_ZONE = 'Europe/London';
+
+/** "Reported to" includes that whole day: cases before the start of the next one. */
+function dayAfter(isoDate: string): string {
+  return new Date(Date.parse(`${isoDate}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
 
 /** A YYYY-MM-DD from a date field, if it is a real day. */
 function isoDay(text: string | undefined): string | undefined {
@@ -188,9 +193,7 @@ export function registerQueueRoutes(app: FastifyInstance): void {
         ...(priority ? { priority } : {}),
         ...(channel ? { channel } : {}),
         ...(useDates && from ? { reportedFrom: fromLocal(from, 0, TIME_ZONE) } : {}),
-        ...(useDates && to
-          ? { reportedBefore: addCalendarDays(fromLocal(to, 0, TIME_ZONE), 1, { timeZone: TIME_ZONE }) }
-          : {}),
+        ...(useDates && to ? { reportedBefore: fromLocal(dayAfter(to), 0, TIME_ZONE) } : {}),
         ...(query.q?.trim() ? { text: query.q.trim() } : {}),
         sort,
         page,
