@@ -2,7 +2,8 @@
  * The officer's queue filters and sorting on both engines, through the page: priority, channel, ward,
  * reported-date range (with errors for dates that are not days), sorting with aria-sort; and cross-body
  * access, which admins configure on a body's page: a parish clerk sees the borough's cases only once
- * granted, and not after it is taken away.
+ * granted, and not after it is taken away; and who may give a case to someone else (team leads, for
+ * their own team's cases), tried by an officer and by a team lead of another team.
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
@@ -37,6 +38,27 @@ describeEachEngine('queue filters, sorting and cross-body access', (getDatabase)
         role: 'officer',
         body_id: parish.id,
         password_hash: await hash('parish-clerk-password'),
+      })
+      .execute();
+    const ashdown = await db
+      .selectFrom('body')
+      .select('id')
+      .where('code', '=', 'ashdown')
+      .executeTakeFirstOrThrow();
+    const lighting = await db
+      .selectFrom('team')
+      .select('id')
+      .where('code', '=', 'street-lighting')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('staff_user')
+      .values({
+        email: 'lights-lead@ashdown.example',
+        name: 'Lux Lead',
+        role: 'team_lead',
+        body_id: ashdown.id,
+        team_id: lighting.id,
+        password_hash: await hash('lighting-lead-password'),
       })
       .execute();
     t = await buildTestApp(getDatabase(), { env: { CIVICDESK_REFERENCE_PREFIX: 'ASH' } });
@@ -145,5 +167,53 @@ describeEachEngine('queue filters, sorting and cross-body access', (getDatabase)
     await admin.get('/admin/organisations/little-wickham');
     await admin.post('/admin/organisations/little-wickham/case-access', {});
     assert.equal((await clerk.get(`/staff/cases/${refs.middle}`)).statusCode, 404, 'taken away again');
+  });
+
+  it('lets team leads give their own team’s cases to someone else, and nobody else but admins', async () => {
+    const { db } = getDatabase();
+    const idOf = async (email: string) =>
+      (await db.selectFrom('staff_user').select('id').where('email', '=', email).executeTakeFirstOrThrow())
+        .id;
+    const leadId = await idOf(login('team_lead').email);
+    const officerId = await idOf(login('officer').email);
+    const assignee = async () =>
+      (
+        await db
+          .selectFrom('cases')
+          .select('assignee_staff_id')
+          .where('reference', '=', refs.early!)
+          .executeTakeFirstOrThrow()
+      ).assignee_staff_id;
+
+    // An officer may take the case, but not hand it to a colleague.
+    await officer.get(`/staff/cases/${refs.early}`);
+    const handOver = await officer.post(`/staff/cases/${refs.early}/assign`, { assignee: leadId });
+    assert.equal(handOver.statusCode, 403);
+    assert.match(handOver.body, /Only a team lead can give their team’s cases to someone else/);
+    assert.match(handOver.body, /govuk-error-summary/);
+    assert.equal(await assignee(), null);
+    assert.equal(
+      (await officer.post(`/staff/cases/${refs.early}/assign`, { assignee: 'me' })).statusCode,
+      303,
+    );
+    assert.equal(await assignee(), officerId);
+
+    // The lead of another team (street lighting) may not move a highways case between people...
+    const otherLead = new TestBrowser(t.app);
+    await otherLead.signIn('lights-lead@ashdown.example', 'lighting-lead-password');
+    await otherLead.get(`/staff/cases/${refs.early}`);
+    const notTheirs = await otherLead.post(`/staff/cases/${refs.early}/assign`, { assignee: '' });
+    assert.equal(notTheirs.statusCode, 403);
+    assert.equal(await assignee(), officerId);
+
+    // ...but the highways team lead may.
+    const lead = new TestBrowser(t.app);
+    await lead.signIn(login('team_lead').email, login('team_lead').password);
+    await lead.get(`/staff/cases/${refs.early}`);
+    assert.equal(
+      (await lead.post(`/staff/cases/${refs.early}/assign`, { assignee: leadId })).statusCode,
+      303,
+    );
+    assert.equal(await assignee(), leadId);
   });
 });

@@ -101,14 +101,16 @@ export function registerCaseRoutes(app: FastifyInstance): void {
       await action();
       return reply.redirect(`/staff/cases/${referenceOf(request)}?saved=${what}`, 303);
     } catch (error) {
-      if (!(error instanceof AppError) || error.code !== 'validation_failed') throw error;
+      // Refusals (not allowed for this role) are shown on the page like any other problem, as a 403.
+      if (!(error instanceof AppError) || (error.code !== 'validation_failed' && error.code !== 'forbidden'))
+        throw error;
       const errors = new FormErrors();
       for (const problem of error.fieldErrors.length
         ? error.fieldErrors
         : [{ field: what, message: error.message }]) {
         errors.add(problem.field, problem.message);
       }
-      reply.status(400);
+      reply.status(error.code === 'forbidden' ? 403 : 400);
       return casePage(request, reply, { values, ...errors.view() });
     }
   }

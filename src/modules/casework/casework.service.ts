@@ -45,6 +45,21 @@ export const CLOSING_STATUSES: ReadonlySet<CaseStatus> = new Set([
   'cancelled',
 ]);
 
+/**
+ * Who may change who has a case: anyone may take it themselves (or hand back their own); team leads
+ * manage their own team's cases (and those with no team); admins any case they can see.
+ */
+export function mayAssign(
+  actor: Actor,
+  row: { team_id: string | null; assignee_staff_id: string | null },
+  staffId: string | null,
+): boolean {
+  if (actor.role === 'admin') return true;
+  if (staffId === actor.id) return true;
+  if (staffId === null && row.assignee_staff_id === actor.id) return true;
+  return actor.role === 'team_lead' && (row.team_id === null || row.team_id === actor.teamId);
+}
+
 export const QUEUE_VIEWS: { view: repo.QueueView; label: string }[] = [
   { view: 'mine', label: 'My cases' },
   { view: 'team', label: 'My team' },
@@ -215,6 +230,23 @@ export class CaseworkService {
     to: { staffId?: string | null; teamId?: string | null },
   ): Promise<void> {
     const row = await this.caseFor(actor, reference);
+    if (
+      to.staffId !== undefined &&
+      to.staffId !== row.assignee_staff_id &&
+      !mayAssign(actor, row, to.staffId)
+    ) {
+      throw new AppError(
+        'forbidden',
+        'Only a team lead can give their team’s cases to someone else: assign it to yourself, or ask your team lead',
+        [
+          {
+            field: 'assignee',
+            message:
+              'Only a team lead can give their team’s cases to someone else: assign it to yourself, or ask your team lead',
+          },
+        ],
+      );
+    }
     const staff = await this.assignableStaff(actor, row.body_id);
     const teams = (await this.deps.organisations.teams()).filter((t) => t.bodyId === row.body_id);
     if (to.staffId && !staff.some((s) => s.id === to.staffId))
