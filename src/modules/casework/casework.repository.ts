@@ -235,3 +235,118 @@ export function teamLeadsOf(db: Executor, teamId: string) {
     .where('disabled_at', 'is', null)
     .execute();
 }
+
+/** A case's new service and where it was routed to: body, team, due date, the stored decision. */
+export async function reroute(
+  db: Executor,
+  caseId: string,
+  changes: {
+    service_id: string;
+    body_id: string;
+    team_id: string | null;
+    assignee_staff_id: string | null;
+    due_at: Date;
+    is_public: boolean;
+    areas: { kind: string; code: string; name: string }[];
+    routing: Record<string, unknown>;
+  },
+): Promise<void> {
+  await db
+    .updateTable('cases')
+    .set({
+      ...changes,
+      areas: JSON.stringify(changes.areas),
+      routing: JSON.stringify(changes.routing),
+      updated_at: new Date(),
+    })
+    .where('id', '=', caseId)
+    .execute();
+}
+
+/**
+ * Closes `caseId` as a duplicate of `originalId`. Cases that were duplicates of it now point at the
+ * original too, so there is never a chain to follow.
+ */
+export async function markDuplicate(
+  db: Executor,
+  caseId: string,
+  originalId: string,
+  outcome: string,
+): Promise<void> {
+  const now = new Date();
+  await db
+    .updateTable('cases')
+    .set({ status: 'duplicate', closed_at: now, outcome, duplicate_of_case_id: originalId, updated_at: now })
+    .where('id', '=', caseId)
+    .execute();
+  await db
+    .updateTable('cases')
+    .set({ duplicate_of_case_id: originalId, updated_at: now })
+    .where('duplicate_of_case_id', '=', caseId)
+    .execute();
+}
+
+export function followersOf(db: Executor, caseId: string) {
+  return db
+    .selectFrom('case_follower')
+    .select(['contact_id', 'updates_by_email'])
+    .where('case_id', '=', caseId)
+    .execute();
+}
+
+/**
+ * Makes the contact a follower of the case; if they already follow it, they get updates by email when
+ * either following asked for them. True when a new follower row was written.
+ */
+export async function mergeFollower(
+  db: Executor,
+  caseId: string,
+  contactId: string,
+  updatesByEmail: boolean,
+): Promise<boolean> {
+  const existing = await db
+    .selectFrom('case_follower')
+    .select('updates_by_email')
+    .where('case_id', '=', caseId)
+    .where('contact_id', '=', contactId)
+    .executeTakeFirst();
+  if (existing) {
+    if (updatesByEmail && !existing.updates_by_email) {
+      await db
+        .updateTable('case_follower')
+        .set({ updates_by_email: true })
+        .where('case_id', '=', caseId)
+        .where('contact_id', '=', contactId)
+        .execute();
+    }
+    return false;
+  }
+  const row = await db
+    .insertInto('case_follower')
+    .values({ case_id: caseId, contact_id: contactId, updates_by_email: updatesByEmail })
+    .onConflict((oc) => oc.columns(['case_id', 'contact_id']).doNothing())
+    .returning('case_id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function removeFollowers(db: Executor, caseId: string): Promise<void> {
+  await db.deleteFrom('case_follower').where('case_id', '=', caseId).execute();
+}
+
+/** The cases marked as duplicates of this one, and the one it duplicates, for links on the case page. */
+export async function duplicateLinks(db: Executor, caseId: string, duplicateOf: string | null) {
+  const [original, duplicates] = await Promise.all([
+    duplicateOf
+      ? db.selectFrom('cases').select(['reference']).where('id', '=', duplicateOf).executeTakeFirst()
+      : undefined,
+    db
+      .selectFrom('cases')
+      .select(['reference'])
+      .where('duplicate_of_case_id', '=', caseId)
+      .orderBy('created_at')
+      .limit(50)
+      .execute(),
+  ]);
+  return { original: original?.reference ?? null, duplicates: duplicates.map((d) => d.reference) };
+}
