@@ -286,48 +286,36 @@ export async function markDuplicate(
     .execute();
 }
 
+/** Followers of a case with the address that identifies them (contacts are not merged until verified). */
 export function followersOf(db: Executor, caseId: string) {
   return db
     .selectFrom('case_follower')
-    .select(['contact_id', 'updates_by_email'])
-    .where('case_id', '=', caseId)
+    .innerJoin('contact', 'contact.id', 'case_follower.contact_id')
+    .select(['case_follower.contact_id', 'case_follower.updates_by_email', 'contact.email_normalised'])
+    .where('case_follower.case_id', '=', caseId)
     .execute();
 }
 
-/**
- * Makes the contact a follower of the case; if they already follow it, they get updates by email when
- * either following asked for them. True when a new follower row was written.
- */
-export async function mergeFollower(
+export async function addFollower(
   db: Executor,
   caseId: string,
   contactId: string,
   updatesByEmail: boolean,
-): Promise<boolean> {
-  const existing = await db
-    .selectFrom('case_follower')
-    .select('updates_by_email')
-    .where('case_id', '=', caseId)
-    .where('contact_id', '=', contactId)
-    .executeTakeFirst();
-  if (existing) {
-    if (updatesByEmail && !existing.updates_by_email) {
-      await db
-        .updateTable('case_follower')
-        .set({ updates_by_email: true })
-        .where('case_id', '=', caseId)
-        .where('contact_id', '=', contactId)
-        .execute();
-    }
-    return false;
-  }
-  const row = await db
+): Promise<void> {
+  await db
     .insertInto('case_follower')
     .values({ case_id: caseId, contact_id: contactId, updates_by_email: updatesByEmail })
     .onConflict((oc) => oc.columns(['case_id', 'contact_id']).doNothing())
-    .returning('case_id')
-    .executeTakeFirst();
-  return row !== undefined;
+    .execute();
+}
+
+export async function wantUpdates(db: Executor, caseId: string, contactId: string): Promise<void> {
+  await db
+    .updateTable('case_follower')
+    .set({ updates_by_email: true })
+    .where('case_id', '=', caseId)
+    .where('contact_id', '=', contactId)
+    .execute();
 }
 
 export async function removeFollowers(db: Executor, caseId: string): Promise<void> {

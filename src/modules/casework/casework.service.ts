@@ -410,7 +410,9 @@ export class CaseworkService {
     const where = (body: { name: string } | undefined, team: { name: string } | null | undefined) =>
       team ? `${body?.name ?? ''}: ${team.name}` : (body?.name ?? '');
     const why = [
-      routed.decidedBy.kind === 'rule' ? `Rule “${routed.decidedBy.name}”` : `${to.name}'s default`,
+      routed.decidedBy.kind === 'rule'
+        ? `Rule “${routed.decidedBy.name}”`
+        : 'No rule matched: the service’s default',
       ...routed.trace.map((step) => `${step.rule.name}: ${step.reason}`),
     ].join('\n');
 
@@ -561,16 +563,42 @@ export class CaseworkService {
     const note = `This is the same problem as report ${original.reference}, so we have joined the two: follow ${original.reference} for updates.`;
 
     await this.db.transaction().execute(async (trx) => {
-      // Who moves: the reporter (with the choice they made about updates) and the followers.
-      const movers = new Map<string, boolean>();
-      if (row.reporter_contact_id) movers.set(row.reporter_contact_id, row.updates_by_email);
+      // Who moves: the reporter (with the choice they made about updates) and the followers. Contacts
+      // with an unverified address are not merged, so one person can be several contacts: the address
+      // (or, without one, the contact) is who they are, and nobody follows the original twice.
+      const contactEmail = async (id: string) =>
+        (await this.deps.contacts.get(trx, id))?.email_normalised ?? null;
+      const movers = new Map<string, { contactId: string; updates: boolean; email: string | null }>();
+      const move = (contactId: string, email: string | null, updates: boolean) => {
+        const key = email ?? `contact:${contactId}`;
+        const seen = movers.get(key);
+        movers.set(key, seen ? { ...seen, updates: seen.updates || updates } : { contactId, updates, email });
+      };
+      if (row.reporter_contact_id)
+        move(row.reporter_contact_id, await contactEmail(row.reporter_contact_id), row.updates_by_email);
       for (const f of await repo.followersOf(trx, row.id))
-        movers.set(f.contact_id, (movers.get(f.contact_id) ?? false) || f.updates_by_email);
-      // The original's reporter hears of it as its reporter already.
-      if (original.reporter_contact_id) movers.delete(original.reporter_contact_id);
+        move(f.contact_id, f.email_normalised, f.updates_by_email);
+      // The original's reporter already hears of it as its reporter.
+      if (original.reporter_contact_id) {
+        movers.delete(`contact:${original.reporter_contact_id}`);
+        const email = await contactEmail(original.reporter_contact_id);
+        if (email) movers.delete(email);
+      }
+      const already = await repo.followersOf(trx, original.id);
       let added = 0;
-      for (const [contactId, updates] of movers)
-        if (await repo.mergeFollower(trx, original.id, contactId, updates)) added++;
+      for (const mover of movers.values()) {
+        const existing = already.find(
+          (f) =>
+            f.contact_id === mover.contactId || (mover.email !== null && f.email_normalised === mover.email),
+        );
+        if (existing) {
+          if (mover.updates && !existing.updates_by_email)
+            await repo.wantUpdates(trx, original.id, existing.contact_id);
+          continue;
+        }
+        await repo.addFollower(trx, original.id, mover.contactId, mover.updates);
+        added++;
+      }
       await repo.removeFollowers(trx, row.id);
 
       await repo.markDuplicate(trx, row.id, original.id, `Duplicate of ${original.reference}`);
@@ -616,16 +644,13 @@ export class CaseworkService {
         ...(actor.ip ? { ip: actor.ip } : {}),
       });
 
-      // One email per person, instead of the usual closing summary: their report lives on as the original.
+      // One email per person who asked for updates (the reporter among them), instead of the usual
+      // closing summary: their report lives on as the original. Movers are already one per address.
       const recipients = new Set<string>();
-      if (row.updates_by_email && row.reporter_contact_id) {
-        const reporter = await this.deps.contacts.get(trx, row.reporter_contact_id);
-        if (reporter?.email) recipients.add(reporter.email);
-      }
-      for (const [contactId, updates] of movers) {
-        if (!updates || contactId === row.reporter_contact_id) continue;
-        const follower = await this.deps.contacts.get(trx, contactId);
-        if (follower?.email) recipients.add(follower.email);
+      for (const mover of movers.values()) {
+        if (!mover.updates) continue;
+        const contact = await this.deps.contacts.get(trx, mover.contactId);
+        if (contact?.email) recipients.add(contact.email);
       }
       const subject = `Report ${row.reference} was joined to report ${original.reference}`;
       const text = [
