@@ -384,6 +384,14 @@ describeEachEngine('case actions', (getDatabase) => {
     assert.match(origPage.body, new RegExp(`href="/staff/cases/${duplicate.reference}"`));
     const tracking = await t.app.inject({ method: 'GET', url: `/reports/${duplicate.reference}` });
     assert.match(tracking.body, new RegExp(`follow ${original.reference} for updates`));
+    assert.match(
+      tracking.body,
+      new RegExp(
+        `<a class="govuk-link" href="/reports/${original.reference}">See report ${original.reference}</a>`,
+      ),
+    );
+    const originalPublic = await t.app.inject({ method: 'GET', url: `/reports/${original.reference}` });
+    assert.match(originalPublic.body, new RegExp(`href="/reports/${duplicate.reference}"`));
 
     const subject = `Report ${duplicate.reference} was joined to report ${original.reference}`;
     const email = await smtp.waitFor(

@@ -616,7 +616,11 @@ export class CaseworkService {
         kind: 'marked_duplicate',
         is_public: true,
         body: note,
-        data: { reference: original.reference, movedFollowers: movers.size },
+        data: {
+          reference: original.reference,
+          linkedIsPublic: original.is_public,
+          movedFollowers: movers.size,
+        },
         actor: 'staff',
         actor_staff_id: actor.id,
       });
@@ -625,7 +629,7 @@ export class CaseworkService {
         kind: 'duplicate_merged',
         is_public: true,
         body: `Report ${row.reference} is the same problem and was joined to this one${added ? `; ${added} ${added === 1 ? 'person' : 'people'} now follow it here` : ''}`,
-        data: { reference: row.reference, addedFollowers: added },
+        data: { reference: row.reference, linkedIsPublic: row.is_public, addedFollowers: added },
         actor: 'staff',
         actor_staff_id: actor.id,
       });
