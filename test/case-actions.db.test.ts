@@ -450,6 +450,34 @@ describeEachEngine('case actions', (getDatabase) => {
     assert.equal((await caseRow(later.reference)).status, 'received');
   });
 
+  it('never makes a loop when two officers join two cases the other way round at once', async () => {
+    const spot = { lat: 53.453, lon: -2.383 };
+    const a = (await pothole('Ann A', 'ann@example.org', spot)).case.reference;
+    const b = (await pothole('Ben B', 'ben@example.org', spot)).case.reference;
+    const staff = await db()
+      .selectFrom('staff_user')
+      .select(['id', 'name', 'role', 'body_id', 'team_id'])
+      .where('email', '=', login('officer').email)
+      .executeTakeFirstOrThrow();
+    const actor = {
+      id: staff.id,
+      name: staff.name,
+      role: staff.role,
+      bodyId: staff.body_id,
+      teamId: staff.team_id,
+    };
+    const outcomes = await Promise.allSettled([
+      t.app.casework.markDuplicate(actor, a, b),
+      t.app.casework.markDuplicate(actor, b, a),
+    ]);
+    assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1, 'exactly one wins');
+    const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    assert.equal((refused.reason as { code?: string }).code, 'validation_failed');
+    const rows = await Promise.all([caseRow(a), caseRow(b)]);
+    assert.equal(rows.filter((r) => r.status === 'duplicate').length, 1);
+    assert.equal(rows.filter((r) => r.duplicate_of_case_id !== null).length, 1);
+  });
+
   it('refuses the new forms without their CSRF token', async () => {
     const created = await pothole('Cy Csrf', 'cy@example.org', { lat: 53.45, lon: -2.38 });
     for (const action of ['service', 'priority', 'duplicate']) {

@@ -338,3 +338,14 @@ export async function duplicateLinks(db: Executor, caseId: string, duplicateOf: 
   ]);
   return { original: original?.reference ?? null, duplicates: duplicates.map((d) => d.reference) };
 }
+
+/** Locks the cases' rows for the rest of the transaction (in id order, so two callers never deadlock). */
+export function lockCases(db: Executor, ids: string[]) {
+  return db
+    .selectFrom('cases')
+    .select(['id', 'closed_at', 'duplicate_of_case_id'])
+    .where('id', 'in', ids)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}

@@ -563,6 +563,17 @@ export class CaseworkService {
     const note = `This is the same problem as report ${original.reference}, so we have joined the two: follow ${original.reference} for updates.`;
 
     await this.db.transaction().execute(async (trx) => {
+      // Checked again under row locks: two officers joining these cases the other way round at the same
+      // moment must not make a loop, nor join into a case just closed.
+      const locked = await repo.lockCases(trx, [row.id, original.id]);
+      const now = {
+        dup: locked.find((c) => c.id === row.id),
+        orig: locked.find((c) => c.id === original.id),
+      };
+      if (!now.dup || now.dup.closed_at !== null || now.dup.duplicate_of_case_id)
+        fail('This case was closed or marked as a duplicate a moment ago');
+      if (!now.orig || now.orig.closed_at !== null || now.orig.duplicate_of_case_id)
+        fail(`${original.reference} was closed or marked as a duplicate a moment ago`);
       // Who moves: the reporter (with the choice they made about updates) and the followers. Contacts
       // with an unverified address are not merged, so one person can be several contacts: the address
       // (or, without one, the contact) is who they are, and nobody follows the original twice.
