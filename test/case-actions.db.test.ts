@@ -187,6 +187,12 @@ describeEachEngine('case actions', (getDatabase) => {
     assert.equal((audit[0]!.detail as { from: string }).from, 'pothole');
     assert.equal((audit[0]!.detail as { to: string }).to, 'street-light');
 
+    const notice = await smtp.waitFor(
+      (m) => m.parsed.subject === `Case ${reference} moved to you: Street light not working`,
+    );
+    assert.deepEqual(notice.envelope.to, ['lighting@ashdown.example']);
+    assert.match(notice.parsed.text ?? '', new RegExp(`/staff/cases/${reference}`));
+
     const page = await officer.get(`/staff/cases/${reference}?saved=service`);
     assert.match(page.body, /Service changed and the case routed again/);
     assert.match(page.body, /Service changed from Pothole to Street light not working/);

@@ -479,6 +479,23 @@ export class CaseworkService {
         ...(actor.ip ? { ip: actor.ip } : {}),
       });
       await enqueueCaseDelivery(this.deps.jobs, trx, row.id); // the new body's inbox or system, if it has one
+      // The team it now sits with hears of it, as a team hears of a new case from the intake.
+      const notify = routed.team?.email ?? routed.body.email;
+      if (notify && (routed.team?.id ?? null) !== row.team_id) {
+        const subject = `Case ${row.reference} moved to you: ${to.name}`;
+        const text = [
+          `${actor.name} changed case ${row.reference} from ${from.name} to ${to.name}, and it was routed to ${where(routed.body, routed.team)}.`,
+          `Where: ${row.location_description || `${row.lat}, ${row.lon}`}`,
+          `Due: ${formatDateTime(routed.dueAt)}`,
+          `${this.deps.baseUrl}/staff/cases/${row.reference}`,
+        ].join('\n\n');
+        await enqueueEmail(this.deps.jobs, trx, {
+          to: notify,
+          subject,
+          text,
+          html: textToHtml(text, { title: subject }),
+        });
+      }
     });
     this.deps.jobs.wake();
     return {
