@@ -117,6 +117,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     new CaseworkService(database.db, {
       services: domain.services,
       organisations: domain.organisations,
+      routing: domain.routing,
       contacts: domain.contacts,
       calendars: domain.calendars,
       jobs,

@@ -335,6 +335,8 @@ export interface CasesTable {
   overdue_notified_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** The new expected date the resident was given when the first one passed. */
   revised_due_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The original, when this case was marked as its duplicate (never itself a duplicate: no chains). */
+  duplicate_of_case_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

@@ -2,7 +2,8 @@
  * Every staff sign-in and account page in a real browser, under the strict CSP: each renders with one
  * h1, is axe-clean, and logs no console error or CSP violation; the error states too, with the "Error: "
  * title and focus on the error summary. The QR code is a data: image that the CSP allows and the browser
- * can draw.
+ * can draw. The case page with its action forms (priority, change service, mark as duplicate) is checked
+ * the same way, with an error state and the page that says a re-routed case left the officer's sight.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -252,6 +253,67 @@ describe('staff sign-in and account pages in a browser', () => {
       }
       await check(page, problems, /^You cannot sign in just now$/, 'locked');
       assert.match((await page.locator('main').textContent()) ?? '', /locked until/);
+    });
+  });
+
+  it('audits the case page with its action forms, an error state, and a case moved to another body', async () => {
+    const app = server.testApp.app;
+    const report = (lat: number, lon: number) =>
+      app.intake.submit({
+        serviceCode: 'pothole',
+        lat,
+        lon,
+        description: 'A deep pothole',
+        answers: { danger: 'no', size: 'large' },
+        reporter: { name: 'Rosa Resident', email: 'rosa@example.org' },
+        channel: 'web',
+        at: new Date('2026-11-24T10:00:00Z'),
+      });
+    const original = (await report(53.45, -2.38)).case.reference;
+    const duplicate = (await report(53.4501, -2.3801)).case.reference;
+    const inParish = (await report(53.412, -2.371)).case.reference;
+    await app.domain.routing.saveRule({
+      serviceCode: 'fly-tipping',
+      position: 5,
+      name: 'Fly-tipping in Little Wickham goes to the parish',
+      conditions: { areaKind: 'parish', areaCode: 'DEMO-P-LW' },
+      bodyCode: 'little-wickham',
+      teamCode: 'clerk',
+      showContact: false,
+      enabled: true,
+    });
+    await withPage(async (page, problems) => {
+      await signInInBrowser(page, server, login('officer'), `/staff/cases/${duplicate}`);
+      await check(page, problems, new RegExp(`^${duplicate}$`), 'case page');
+      for (const label of ['How urgent is it?', 'New service', 'Reference of the original case'])
+        assert.equal(await page.getByText(label, { exact: true }).count(), 1, `the ${label} form is there`);
+
+      await page.getByLabel('Reference of the original case').fill(duplicate);
+      await submit(page, 'Mark as duplicate');
+      await checkError(
+        page,
+        problems,
+        `Case ${duplicate}`,
+        /cannot be a duplicate of itself/,
+        'duplicate error',
+      );
+      assert.equal(await page.getByLabel('Reference of the original case').inputValue(), duplicate);
+
+      await page.getByLabel('Urgent').check();
+      await submit(page, 'Set priority');
+      await check(page, problems, new RegExp(`^${duplicate}$`), 'priority set');
+      assert.equal(((await page.locator('.moj-badge').textContent()) ?? '').trim(), 'Urgent');
+
+      await page.getByLabel('Reference of the original case').fill(original);
+      await submit(page, 'Mark as duplicate');
+      await check(page, problems, new RegExp(`^${duplicate}$`), 'marked as duplicate');
+      assert.match((await page.locator('main').textContent()) ?? '', new RegExp(`Duplicate of ${original}`));
+
+      await page.goto(server.url(`/staff/cases/${inParish}`));
+      await page.getByLabel('New service').selectOption('fly-tipping');
+      await submit(page, 'Change service');
+      await check(page, problems, /^Service changed/, 'moved to another body');
+      assert.match((await page.locator('main').textContent()) ?? '', /you can no longer see it/);
     });
   });
 });

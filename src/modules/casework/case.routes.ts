@@ -11,6 +11,19 @@ import { formatDate, formatDateTime } from '../../lib/dates.js';
 import { normaliseReference } from '../../lib/reference.js';
 import { STATUS_LABELS } from '../reports/reports.service.js';
 import { actorOf, renderCasework, STATUSES } from './casework.routes-support.js';
+import { PRIORITY_LABELS, type Priority } from './casework.service.js';
+
+type Values = Record<string, string> | undefined;
+
+const PRIORITIES = Object.keys(PRIORITY_LABELS) as Priority[];
+
+/** MOJ badge modifier per priority: only what needs attention stands out. */
+const PRIORITY_BADGES: Record<Priority, { text: string; classes: string }> = {
+  low: { text: 'Low priority', classes: 'moj-badge--grey' },
+  normal: { text: 'Normal priority', classes: 'moj-badge--blue' },
+  high: { text: 'High priority', classes: 'moj-badge--purple' },
+  urgent: { text: 'Urgent', classes: 'moj-badge--red' },
+};
 
 export function registerCaseRoutes(app: FastifyInstance): void {
   const staffOnly = { preHandler: app.requireStaff() };
@@ -48,6 +61,22 @@ export function registerCaseRoutes(app: FastifyInstance): void {
       ...view,
       ...filled,
       canChangeStatus: request.staff!.role !== 'agent',
+      priorityBadge: PRIORITY_BADGES[view.row.priority],
+      serviceItems: [
+        { value: '', text: 'Choose a service' },
+        ...view.services
+          .filter((s) => s.code !== view.service.code)
+          .map((s) => ({
+            value: s.code,
+            text: s.name,
+            selected: s.code === (extra.values as Values)?.service,
+          })),
+      ],
+      priorityItems: PRIORITIES.map((p) => ({
+        value: p,
+        text: PRIORITY_LABELS[p],
+        checked: p === ((extra.values as Values)?.priority ?? view.row.priority),
+      })),
       templateItems: [
         { value: '', text: 'Choose a template' },
         ...templates.map((t) => ({ value: t.id, text: t.name, selected: t.id === chosen?.id })),
@@ -96,9 +125,12 @@ export function registerCaseRoutes(app: FastifyInstance): void {
     action: () => Promise<void>,
     what: string,
     values: Record<string, string>,
+    /** false: the action succeeded but the caller answers itself (the case is no longer visible). */
+    redirect: () => boolean = () => true,
   ) {
     try {
       await action();
+      if (!redirect()) return undefined;
       return reply.redirect(`/staff/cases/${referenceOf(request)}?saved=${what}`, 303);
     } catch (error) {
       // Refusals (not allowed for this role) are shown on the page like any other problem, as a 403.
@@ -159,6 +191,57 @@ export function registerCaseRoutes(app: FastifyInstance): void {
         }),
       'updated',
       { publicUpdate },
+    );
+  });
+
+  app.post('/staff/cases/:reference/service', { ...staffOnly, ...caseParams }, async (request, reply) => {
+    const service = asText((request.body as Record<string, unknown>).service);
+    let moved: Awaited<ReturnType<typeof app.casework.changeService>> | undefined;
+    const result = await act(
+      request,
+      reply,
+      async () => {
+        moved = await app.casework.changeService(actorOf(request), referenceOf(request), service);
+      },
+      'service',
+      { service },
+      () => moved?.stillVisible !== false,
+    );
+    if (moved && !moved.stillVisible) {
+      // The case now belongs to a body this officer cannot see: say where it went instead of a 404.
+      return renderCasework(request, reply, 'case-moved.njk', {
+        reference: referenceOf(request),
+        ...moved,
+      });
+    }
+    return result;
+  });
+
+  app.post('/staff/cases/:reference/priority', { ...staffOnly, ...caseParams }, async (request, reply) => {
+    const priority = asText((request.body as Record<string, unknown>).priority);
+    return act(
+      request,
+      reply,
+      () => app.casework.setPriority(actorOf(request), referenceOf(request), priority),
+      'priority',
+      { priority },
+    );
+  });
+
+  app.post('/staff/cases/:reference/duplicate', { ...staffOnly, ...caseParams }, async (request, reply) => {
+    const raw = asText((request.body as Record<string, unknown>).original);
+    return act(
+      request,
+      reply,
+      async () => {
+        await app.casework.markDuplicate(
+          actorOf(request),
+          referenceOf(request),
+          raw ? normaliseReference(raw) : '',
+        );
+      },
+      'duplicate',
+      { original: raw },
     );
   });
 }

@@ -310,3 +310,117 @@ export function teamLeadsOf(db: Executor, teamId: string) {
     .where('disabled_at', 'is', null)
     .execute();
 }
+
+/** A case's new service and where it was routed to: body, team, due date, the stored decision. */
+export async function reroute(
+  db: Executor,
+  caseId: string,
+  changes: {
+    service_id: string;
+    body_id: string;
+    team_id: string | null;
+    assignee_staff_id: string | null;
+    due_at: Date;
+    is_public: boolean;
+    areas: { kind: string; code: string; name: string }[];
+    routing: Record<string, unknown>;
+  },
+): Promise<void> {
+  await db
+    .updateTable('cases')
+    .set({
+      ...changes,
+      areas: JSON.stringify(changes.areas),
+      routing: JSON.stringify(changes.routing),
+      updated_at: new Date(),
+    })
+    .where('id', '=', caseId)
+    .execute();
+}
+
+/**
+ * Closes `caseId` as a duplicate of `originalId`. Cases that were duplicates of it now point at the
+ * original too, so there is never a chain to follow.
+ */
+export async function markDuplicate(
+  db: Executor,
+  caseId: string,
+  originalId: string,
+  outcome: string,
+): Promise<void> {
+  const now = new Date();
+  await db
+    .updateTable('cases')
+    .set({ status: 'duplicate', closed_at: now, outcome, duplicate_of_case_id: originalId, updated_at: now })
+    .where('id', '=', caseId)
+    .execute();
+  await db
+    .updateTable('cases')
+    .set({ duplicate_of_case_id: originalId, updated_at: now })
+    .where('duplicate_of_case_id', '=', caseId)
+    .execute();
+}
+
+/** Followers of a case with the address that identifies them (contacts are not merged until verified). */
+export function followersOf(db: Executor, caseId: string) {
+  return db
+    .selectFrom('case_follower')
+    .innerJoin('contact', 'contact.id', 'case_follower.contact_id')
+    .select(['case_follower.contact_id', 'case_follower.updates_by_email', 'contact.email_normalised'])
+    .where('case_follower.case_id', '=', caseId)
+    .execute();
+}
+
+export async function addFollower(
+  db: Executor,
+  caseId: string,
+  contactId: string,
+  updatesByEmail: boolean,
+): Promise<void> {
+  await db
+    .insertInto('case_follower')
+    .values({ case_id: caseId, contact_id: contactId, updates_by_email: updatesByEmail })
+    .onConflict((oc) => oc.columns(['case_id', 'contact_id']).doNothing())
+    .execute();
+}
+
+export async function wantUpdates(db: Executor, caseId: string, contactId: string): Promise<void> {
+  await db
+    .updateTable('case_follower')
+    .set({ updates_by_email: true })
+    .where('case_id', '=', caseId)
+    .where('contact_id', '=', contactId)
+    .execute();
+}
+
+export async function removeFollowers(db: Executor, caseId: string): Promise<void> {
+  await db.deleteFrom('case_follower').where('case_id', '=', caseId).execute();
+}
+
+/** The cases marked as duplicates of this one, and the one it duplicates, for links on the case page. */
+export async function duplicateLinks(db: Executor, caseId: string, duplicateOf: string | null) {
+  const [original, duplicates] = await Promise.all([
+    duplicateOf
+      ? db.selectFrom('cases').select(['reference']).where('id', '=', duplicateOf).executeTakeFirst()
+      : undefined,
+    db
+      .selectFrom('cases')
+      .select(['reference'])
+      .where('duplicate_of_case_id', '=', caseId)
+      .orderBy('created_at')
+      .limit(50)
+      .execute(),
+  ]);
+  return { original: original?.reference ?? null, duplicates: duplicates.map((d) => d.reference) };
+}
+
+/** Locks the cases' rows for the rest of the transaction (in id order, so two callers never deadlock). */
+export function lockCases(db: Executor, ids: string[]) {
+  return db
+    .selectFrom('cases')
+    .select(['id', 'closed_at', 'duplicate_of_case_id'])
+    .where('id', 'in', ids)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}

@@ -3,8 +3,8 @@
  * action writes its timeline event, its audit record and any email in one transaction; public updates
  * and closures are emailed to the reporter and the followers who asked for updates.
  *
- * Access: staff see and act on cases of their own body only; contact-centre agents can view and add
- * notes but not change status or close.
+ * Access: staff see and act on cases of their own body only; contact-centre agents can view, add
+ * notes, set the priority and change the service, but not change status, close or mark a duplicate.
  */
 import type { Kysely } from 'kysely';
 import type { CaseStatus, Database, StaffRole } from '../../db/database.js';
@@ -24,6 +24,8 @@ import type { ServicesService } from '../services/services.service.js';
 import * as repo from './casework.repository.js';
 import { recordCaseUpdated } from '../webhooks/webhooks.service.js';
 import { enqueueOpen311Update } from '../delivery/open311/open311-updates.js';
+import { enqueueCaseDelivery } from '../delivery/delivery.service.js';
+import type { RoutingService } from '../routing/routing.service.js';
 
 export interface Actor {
   id: string;
@@ -69,6 +71,19 @@ export const QUEUE_VIEWS: { view: repo.QueueView; label: string }[] = [
   { view: 'all', label: 'All' },
 ];
 
+export type Priority = 'low' | 'normal' | 'high' | 'urgent';
+
+export const PRIORITY_LABELS: Record<Priority, string> = {
+  low: 'Low',
+  normal: 'Normal',
+  high: 'High',
+  urgent: 'Urgent',
+};
+
+export function isPriority(value: string): value is Priority {
+  return Object.hasOwn(PRIORITY_LABELS, value);
+}
+
 const DUE_SOON_MS = 2 * 86_400_000;
 export const PAGE_SIZE = 50;
 
@@ -78,6 +93,7 @@ export class CaseworkService {
     private readonly deps: {
       services: ServicesService;
       organisations: OrganisationsService;
+      routing: RoutingService;
       contacts: ContactsService;
       calendars: CalendarsService;
       jobs: Jobs;
@@ -183,15 +199,16 @@ export class CaseworkService {
       row.reporter_contact_id ? this.deps.contacts.get(this.db, row.reporter_contact_id) : undefined,
       this.assignableStaff(actor, row.body_id),
     ]);
-    const [otherCases, interactions] = row.reporter_contact_id
-      ? await Promise.all([
-          repo.otherCasesOf(this.db, row.reporter_contact_id, row.id),
-          this.deps.contacts.interactions(
+    const [otherCases, interactions, duplicates] = await Promise.all([
+      row.reporter_contact_id ? repo.otherCasesOf(this.db, row.reporter_contact_id, row.id) : [],
+      row.reporter_contact_id
+        ? this.deps.contacts.interactions(
             { staffId: actor.id, bodyId: actor.bodyId },
             row.reporter_contact_id,
-          ),
-        ])
-      : [[], []];
+          )
+        : [],
+      repo.duplicateLinks(this.db, row.id, row.duplicate_of_case_id),
+    ]);
     await repo.audit(this.db, {
       staffId: actor.id,
       action: 'case.viewed',
@@ -203,7 +220,12 @@ export class CaseworkService {
       row,
       service,
       statusLabel: STATUS_LABELS[row.status],
+      priorityLabel: PRIORITY_LABELS[row.priority],
       isOpen: row.closed_at === null,
+      /** Services the case can be moved to (active ones), for "Change service". */
+      services: services.filter((s) => s.active).map((s) => ({ code: s.code, name: s.name })),
+      duplicateOf: duplicates.original,
+      duplicates: duplicates.duplicates,
       team: teams.find((t) => t.id === row.team_id),
       teams: teams.filter((t) => t.bodyId === row.body_id),
       staff,
@@ -401,6 +423,388 @@ export class CaseworkService {
       );
     });
     this.deps.jobs.wake();
+  }
+
+  /**
+   * Files the case under another service and routes it again, as the intake would have had it been
+   * reported under that service: same point, the answers the new service also asks, and the time it was
+   * reported (so the due date counts from when the resident told us, not from when it was re-filed).
+   * Body, team and due date follow the new decision; the case is delivered to the new body's target if
+   * it has one. The result says whether the case is still the officer's to see.
+   */
+  async changeService(
+    actor: Actor,
+    reference: string,
+    serviceCode: string,
+  ): Promise<{ stillVisible: boolean; bodyName: string; teamName: string | null; serviceName: string }> {
+    const row = await this.caseFor(actor, reference);
+    const fail = (message: string): never => {
+      throw new AppError('validation_failed', message, [{ field: 'service', message }]);
+    };
+    if (row.closed_at !== null) fail('Reopen the case before changing its service');
+    if (!serviceCode) fail('Choose a service');
+    const services = await this.deps.services.list({ activeOnly: false });
+    const from = services.find((s) => s.id === row.service_id)!;
+    const to = services.find((s) => s.code === serviceCode && s.active);
+    if (!to) return fail('Choose a service from the list');
+    if (to.id === from.id) fail(`The case is already filed under ${from.name}: choose another service`);
+
+    const questionCodes = new Set(to.definition.questions.map((q) => q.code));
+    const answers = Object.fromEntries(
+      Object.entries(row.answers).filter(([code]) => questionCodes.has(code)),
+    );
+    const decision = await this.deps.routing.route({
+      lat: row.lat,
+      lon: row.lon,
+      serviceCode: to.code,
+      answers,
+      at: row.created_at,
+    });
+    if (decision.outcome !== 'routed') {
+      fail(
+        decision.outcome === 'stop'
+          ? `${to.name}: ${decision.message}`
+          : `${to.name} cannot be reported at this case's location`,
+      );
+    }
+    const routed = decision as Extract<typeof decision, { outcome: 'routed' }>;
+    const [teams, bodies, staff] = await Promise.all([
+      this.deps.organisations.teams(),
+      this.deps.organisations.bodies(),
+      repo.staffOfBody(this.db, row.body_id),
+    ]);
+    const fromBody = bodies.find((b) => b.id === row.body_id);
+    const fromTeam = teams.find((t) => t.id === row.team_id);
+    // The assignee keeps the case only if it stays with their organisation and their team.
+    const assignee = staff.find((s) => s.id === row.assignee_staff_id);
+    const keepAssignee =
+      assignee !== undefined &&
+      routed.body.id === row.body_id &&
+      (routed.team === null || routed.team.id === assignee.team_id);
+    const where = (body: { name: string } | undefined, team: { name: string } | null | undefined) =>
+      team ? `${body?.name ?? ''}: ${team.name}` : (body?.name ?? '');
+    const why = [
+      routed.decidedBy.kind === 'rule'
+        ? `Rule “${routed.decidedBy.name}”`
+        : 'No rule matched: the service’s default',
+      ...routed.trace.map((step) => `${step.rule.name}: ${step.reason}`),
+    ].join('\n');
+
+    await this.db.transaction().execute(async (trx) => {
+      await repo.reroute(trx, row.id, {
+        service_id: to.id,
+        body_id: routed.body.id,
+        team_id: routed.team?.id ?? null,
+        assignee_staff_id: keepAssignee ? row.assignee_staff_id : null,
+        due_at: routed.dueAt,
+        is_public: to.isPublic,
+        areas: routed.areas.map((a) => ({ kind: a.kind, code: a.code, name: a.name })),
+        routing: {
+          decidedBy: routed.decidedBy,
+          trace: routed.trace,
+          outOfHours: routed.outOfHours,
+          contact: routed.contact,
+          timescale: routed.timescale,
+        },
+      });
+      await reportsRepo.insertEvent(trx, {
+        case_id: row.id,
+        kind: 'service_changed',
+        is_public: true,
+        body: `Service changed from ${from.name} to ${to.name}; sent to ${where(routed.body, routed.team)}`,
+        data: { from: from.code, to: to.code },
+        actor: 'staff',
+        actor_staff_id: actor.id,
+      });
+      // Why it went there is for staff: the rules are internal.
+      await reportsRepo.insertEvent(trx, {
+        case_id: row.id,
+        kind: 'routed',
+        is_public: false,
+        body: [
+          `Routed again: from ${where(fromBody, fromTeam)} to ${where(routed.body, routed.team)}, due ${formatDateTime(routed.dueAt)}`,
+          why,
+          row.assignee_staff_id && !keepAssignee ? `No longer assigned to ${assignee?.name ?? 'anyone'}` : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+        data: {
+          bodyCode: routed.body.code,
+          teamCode: routed.team?.code ?? null,
+          decidedBy: routed.decidedBy,
+          trace: routed.trace,
+        },
+        actor: 'staff',
+        actor_staff_id: actor.id,
+      });
+      await repo.audit(trx, {
+        staffId: actor.id,
+        action: 'case.service_changed',
+        caseId: row.id,
+        detail: {
+          from: from.code,
+          to: to.code,
+          fromBodyId: row.body_id,
+          bodyId: routed.body.id,
+          fromTeamId: row.team_id,
+          teamId: routed.team?.id ?? null,
+          decidedBy: routed.decidedBy,
+        },
+        ...(actor.ip ? { ip: actor.ip } : {}),
+      });
+      await enqueueCaseDelivery(this.deps.jobs, trx, row.id); // the new body's inbox or system, if it has one
+      // The team it now sits with hears of it, as a team hears of a new case from the intake.
+      const notify = routed.team?.email ?? routed.body.email;
+      if (notify && (routed.team?.id ?? null) !== row.team_id) {
+        const subject = `Case ${row.reference} moved to you: ${to.name}`;
+        const text = [
+          `${actor.name} changed case ${row.reference} from ${from.name} to ${to.name}, and it was routed to ${where(routed.body, routed.team)}.`,
+          `Where: ${row.location_description || `${row.lat}, ${row.lon}`}`,
+          `Due: ${formatDateTime(routed.dueAt)}`,
+          `${this.deps.baseUrl}/staff/cases/${row.reference}`,
+        ].join('\n\n');
+        await enqueueEmail(this.deps.jobs, trx, {
+          to: notify,
+          subject,
+          text,
+          html: textToHtml(text, { title: subject }),
+        });
+      }
+    });
+    this.deps.jobs.wake();
+    return {
+      stillVisible: (await this.deps.organisations.caseBodiesFor(actor.bodyId)).includes(routed.body.id),
+      bodyName: routed.body.name,
+      teamName: routed.team?.name ?? null,
+      serviceName: to.name,
+    };
+  }
+
+  /** Sets how urgent the case is for the team; recorded on the timeline (internal) and audited. */
+  async setPriority(actor: Actor, reference: string, priority: string): Promise<void> {
+    const row = await this.caseFor(actor, reference);
+    if (!isPriority(priority))
+      throw new AppError('validation_failed', 'Choose a priority', [
+        { field: 'priority', message: 'Choose a priority' },
+      ]);
+    if (priority === row.priority) {
+      const message = `The priority is already ${PRIORITY_LABELS[priority].toLowerCase()}: choose another`;
+      throw new AppError('validation_failed', message, [{ field: 'priority', message }]);
+    }
+    await this.db.transaction().execute(async (trx) => {
+      await repo.updateCase(trx, row.id, { priority });
+      await reportsRepo.insertEvent(trx, {
+        case_id: row.id,
+        kind: 'priority_changed',
+        is_public: false,
+        body: `Priority changed from ${PRIORITY_LABELS[row.priority]} to ${PRIORITY_LABELS[priority]}`,
+        data: { from: row.priority, to: priority },
+        actor: 'staff',
+        actor_staff_id: actor.id,
+      });
+      await repo.audit(trx, {
+        staffId: actor.id,
+        action: 'case.priority_set',
+        caseId: row.id,
+        detail: { from: row.priority, to: priority },
+        ...(actor.ip ? { ip: actor.ip } : {}),
+      });
+    });
+  }
+
+  /**
+   * Closes the case as a duplicate of an open case the officer can see. The reporter and followers of
+   * the duplicate become followers of the original (once each, keeping whether they asked for updates);
+   * both timelines say so; the duplicate's reporter and followers who asked for updates are emailed once,
+   * with the original's page. Agents may not, as they may not change a status.
+   */
+  async markDuplicate(
+    actor: Actor,
+    reference: string,
+    originalReference: string,
+  ): Promise<{ original: string }> {
+    if (actor.role === 'agent')
+      throw new AppError('forbidden', 'Contact-centre agents cannot change the status of a case');
+    const row = await this.caseFor(actor, reference);
+    const fail = (message: string): never => {
+      throw new AppError('validation_failed', message, [{ field: 'original', message }]);
+    };
+    if (row.duplicate_of_case_id) fail('This case is already marked as a duplicate');
+    if (row.closed_at !== null) fail('Reopen the case before marking it as a duplicate');
+    if (!originalReference) fail('Enter the reference of the original case');
+    if (originalReference === row.reference)
+      fail('A case cannot be a duplicate of itself: enter another reference');
+    const original = await repo.caseByReference(this.db, originalReference);
+    // Another body's case answers as an unknown one: the form must not tell who holds which reference.
+    const visible = await this.deps.organisations.caseBodiesFor(actor.bodyId);
+    if (!original || !visible.includes(original.body_id))
+      return fail(`There is no case ${originalReference}`);
+    if (original.duplicate_of_case_id) {
+      const first = await reportsRepo.findById(this.db, original.duplicate_of_case_id);
+      fail(
+        `${original.reference} is itself a duplicate of ${first?.reference ?? 'another case'}: enter that reference`,
+      );
+    }
+    if (original.closed_at !== null)
+      fail(
+        `${original.reference} is closed (${STATUS_LABELS[original.status]}): reopen it first, or choose an open case`,
+      );
+
+    const originalLink = original.is_public
+      ? `${this.deps.baseUrl}/reports/${original.reference}`
+      : `${this.deps.baseUrl}/track/${original.reference}`;
+    const note = `This is the same problem as report ${original.reference}, so we have joined the two: follow ${original.reference} for updates.`;
+
+    await this.db.transaction().execute(async (trx) => {
+      // Checked again under row locks: two officers joining these cases the other way round at the same
+      // moment must not make a loop, nor join into a case just closed.
+      const locked = await repo.lockCases(trx, [row.id, original.id]);
+      const now = {
+        dup: locked.find((c) => c.id === row.id),
+        orig: locked.find((c) => c.id === original.id),
+      };
+      if (!now.dup || now.dup.closed_at !== null || now.dup.duplicate_of_case_id)
+        fail('This case was closed or marked as a duplicate a moment ago');
+      if (!now.orig || now.orig.closed_at !== null || now.orig.duplicate_of_case_id)
+        fail(`${original.reference} was closed or marked as a duplicate a moment ago`);
+      // Who moves: the reporter (with the choice they made about updates) and the followers. Contacts
+      // with an unverified address are not merged, so one person can be several contacts: the address
+      // (or, without one, the contact) is who they are, and nobody follows the original twice.
+      const contactEmail = async (id: string) =>
+        (await this.deps.contacts.get(trx, id))?.email_normalised ?? null;
+      const movers = new Map<string, { contactId: string; updates: boolean; email: string | null }>();
+      const move = (contactId: string, email: string | null, updates: boolean) => {
+        const key = email ?? `contact:${contactId}`;
+        const seen = movers.get(key);
+        movers.set(key, seen ? { ...seen, updates: seen.updates || updates } : { contactId, updates, email });
+      };
+      if (row.reporter_contact_id)
+        move(row.reporter_contact_id, await contactEmail(row.reporter_contact_id), row.updates_by_email);
+      for (const f of await repo.followersOf(trx, row.id))
+        move(f.contact_id, f.email_normalised, f.updates_by_email);
+      // The original's reporter already hears of it as its reporter.
+      if (original.reporter_contact_id) {
+        movers.delete(`contact:${original.reporter_contact_id}`);
+        const email = await contactEmail(original.reporter_contact_id);
+        if (email) movers.delete(email);
+      }
+      const already = await repo.followersOf(trx, original.id);
+      let added = 0;
+      for (const mover of movers.values()) {
+        const existing = already.find(
+          (f) =>
+            f.contact_id === mover.contactId || (mover.email !== null && f.email_normalised === mover.email),
+        );
+        if (existing) {
+          if (mover.updates && !existing.updates_by_email)
+            await repo.wantUpdates(trx, original.id, existing.contact_id);
+          continue;
+        }
+        await repo.addFollower(trx, original.id, mover.contactId, mover.updates);
+        added++;
+      }
+      await repo.removeFollowers(trx, row.id);
+
+      await repo.markDuplicate(trx, row.id, original.id, `Duplicate of ${original.reference}`);
+      await reportsRepo.insertEvent(trx, {
+        case_id: row.id,
+        kind: 'status_changed',
+        is_public: true,
+        body: `Status changed to ${STATUS_LABELS.duplicate}`,
+        data: { from: row.status, to: 'duplicate' },
+        actor: 'staff',
+        actor_staff_id: actor.id,
+      });
+      await reportsRepo.insertEvent(trx, {
+        case_id: row.id,
+        kind: 'marked_duplicate',
+        is_public: true,
+        body: note,
+        data: {
+          reference: original.reference,
+          linkedIsPublic: original.is_public,
+          movedFollowers: movers.size,
+        },
+        actor: 'staff',
+        actor_staff_id: actor.id,
+      });
+      await reportsRepo.insertEvent(trx, {
+        case_id: original.id,
+        kind: 'duplicate_merged',
+        is_public: true,
+        body: `Report ${row.reference} is the same problem and was joined to this one${added ? `; ${added} ${added === 1 ? 'person' : 'people'} now follow it here` : ''}`,
+        data: { reference: row.reference, linkedIsPublic: row.is_public, addedFollowers: added },
+        actor: 'staff',
+        actor_staff_id: actor.id,
+      });
+      await repo.audit(trx, {
+        staffId: actor.id,
+        action: 'case.marked_duplicate',
+        caseId: row.id,
+        detail: { originalId: original.id, original: original.reference, followersMoved: movers.size },
+        ...(actor.ip ? { ip: actor.ip } : {}),
+      });
+      await repo.audit(trx, {
+        staffId: actor.id,
+        action: 'case.duplicate_merged',
+        caseId: original.id,
+        detail: { duplicateId: row.id, duplicate: row.reference, followersAdded: added },
+        ...(actor.ip ? { ip: actor.ip } : {}),
+      });
+
+      // One email per person who asked for updates (the reporter among them), instead of the usual
+      // closing summary: their report lives on as the original. Movers are already one per address.
+      const recipients = new Set<string>();
+      for (const mover of movers.values()) {
+        if (!mover.updates) continue;
+        const contact = await this.deps.contacts.get(trx, mover.contactId);
+        if (contact?.email) recipients.add(contact.email);
+      }
+      const subject = `Report ${row.reference} was joined to report ${original.reference}`;
+      const text = [
+        `Thank you for your report ${row.reference}. Someone had already told us about the same problem, in report ${original.reference}, so we have joined your report to it.`,
+        `We will email you when there is an update on ${original.reference}. See it here: ${originalLink}`,
+      ].join('\n\n');
+      for (const to of recipients) {
+        await enqueueEmail(
+          this.deps.jobs,
+          trx,
+          {
+            to,
+            subject,
+            text,
+            html: textToHtml(text, { title: subject }),
+            headers: { 'X-Civicdesk-Reference': row.reference },
+          },
+          { dedupeKey: `merged:${row.id}:${to.toLowerCase()}` },
+        );
+      }
+      if (recipients.size) {
+        await reportsRepo.insertEvent(trx, {
+          case_id: row.id,
+          kind: 'email_queued',
+          is_public: false,
+          body: `Joined to ${original.reference}: emailed to ${recipients.size} ${recipients.size === 1 ? 'person' : 'people'}`,
+          actor: 'system',
+        });
+      }
+      await recordCaseUpdated(this.deps.jobs, trx, row.id, {
+        from: row.status,
+        status: 'duplicate',
+        publicUpdate: note,
+        closing: true,
+        by: actor,
+      });
+      await enqueueOpen311Update(
+        this.deps.jobs,
+        trx,
+        row.id,
+        { status: 'duplicate', isClosed: true, description: note },
+        actor,
+      );
+    });
+    this.deps.jobs.wake();
+    return { original: original.reference };
   }
 
   private async emailUpdate(

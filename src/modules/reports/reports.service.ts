@@ -48,6 +48,8 @@ export interface TimelineEntry {
   kind: string;
   text: string;
   at: Date;
+  /** A public report this entry names (the original of a duplicate, or a duplicate joined to this one). */
+  link?: { href: string; text: string };
 }
 
 export interface ReportView {
@@ -315,7 +317,17 @@ export class ReportsService {
           .join(', ');
         return [{ question: question.text, answer }];
       }),
-      timeline: events.map((e) => ({ kind: e.kind, text: e.body, at: e.created_at })),
+      timeline: events.map((e) => {
+        const linked = e.data as { reference?: unknown; linkedIsPublic?: unknown };
+        return {
+          kind: e.kind,
+          text: e.body,
+          at: e.created_at,
+          ...(typeof linked.reference === 'string' && linked.linkedIsPublic === true
+            ? { link: { href: `/reports/${linked.reference}`, text: `See report ${linked.reference}` } }
+            : {}),
+        };
+      }),
       reporterName: reporter?.name ?? null,
       isPublic: row.is_public,
     };
