@@ -12,6 +12,7 @@ const COMPONENTS = {
   'app-location-map': '/static/location-map.js',
   'app-place-autocomplete': '/static/place-autocomplete.js',
   'app-area-map': '/static/area-map.js',
+  'app-case-map': '/static/case-map.js',
 };
 
 for (const element of document.querySelectorAll('[data-module^="app-"]')) {

@@ -15,6 +15,7 @@ import {
   assertNoAxeViolations,
   freePort,
   launchBrowser,
+  serveGreyTiles,
   newContextWithoutJavaScript,
   startServer,
   watchForProblems,
@@ -104,6 +105,7 @@ describe('an officer works a resident’s report in a browser', () => {
 
     before(async () => {
       context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      await serveGreyTiles(context); // the case page has a map
       page = await context.newPage();
     });
     after(() => context?.close());
@@ -124,6 +126,9 @@ describe('an officer works a resident’s report in a browser', () => {
       await row.getByRole('link', { name: reference }).click();
       await page.waitForURL((url) => url.pathname === `/staff/cases/${reference}`);
       assert.equal((await page.locator('h1').textContent())?.trim(), reference);
+      // The map of where it was reported starts, with its pin (tiles may not load here: no network).
+      await page.locator('[data-module="app-case-map"][data-app-init="ready"]').waitFor();
+      assert.equal(await page.locator('[data-module="app-case-map"] .leaflet-marker-icon').count(), 1);
       await assertNoAxeViolations(page, 'the case page');
       assert.deepEqual(problems.cspViolations, []);
       assert.deepEqual(problems.pageErrors, []);

@@ -14,6 +14,7 @@ import { totpCode, totpStep } from '../../src/modules/staff/totp.js';
 import {
   assertNoAxeViolations,
   launchBrowser,
+  serveGreyTiles,
   startServer,
   watchForProblems,
   type PageProblems,
@@ -45,6 +46,7 @@ describe('staff sign-in and account pages in a browser', () => {
 
   async function withPage(run: (page: Page, problems: PageProblems) => Promise<void>): Promise<void> {
     const context: BrowserContext = await browser.newContext();
+    await serveGreyTiles(context); // the case page has a map
     try {
       const page = await context.newPage();
       await run(page, await watchForProblems(page));

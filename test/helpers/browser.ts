@@ -41,6 +41,23 @@ const contextsWithoutJavaScript = new WeakSet<BrowserContext>();
  * A browser context with JavaScript switched off, as for a resident whose browser runs none. Use this
  * rather than newContext({ javaScriptEnabled: false }) directly, so that runAxe knows (see there).
  */
+/** The default map tile host, which this machine cannot reach. */
+export const TILE_HOST = 'https://tile.openstreetmap.org/';
+
+/**
+ * Answers map tile requests with a grey 1×1 PNG (Leaflet stretches it over each tile), standing in for
+ * the tile server this machine cannot reach, so pages with maps log no failed loads.
+ */
+export async function serveGreyTiles(context: BrowserContext): Promise<void> {
+  const grey = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGO4ewcAAtMBq7JbLdsAAAAASUVORK5CYII=',
+    'base64',
+  );
+  await context.route(`${TILE_HOST}**`, (route) =>
+    route.fulfill({ status: 200, contentType: 'image/png', body: grey }),
+  );
+}
+
 export async function newContextWithoutJavaScript(browser: Browser): Promise<BrowserContext> {
   const context = await browser.newContext({ javaScriptEnabled: false });
   contextsWithoutJavaScript.add(context);

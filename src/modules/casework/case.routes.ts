@@ -57,8 +57,10 @@ export function registerCaseRoutes(app: FastifyInstance): void {
         }
       : {};
     const selectedStatus = chosen?.setsStatus ?? view.row.status;
+    const photos = await app.photos.listForCase(view.row.id, { publicOnly: false });
     return renderCasework(request, reply, 'case.njk', {
       ...view,
+      photos,
       ...filled,
       canChangeStatus: request.staff!.role !== 'agent',
       priorityBadge: PRIORITY_BADGES[view.row.priority],
@@ -146,6 +148,34 @@ export function registerCaseRoutes(app: FastifyInstance): void {
       return casePage(request, reply, { values, ...errors.view() });
     }
   }
+
+  // The case's photos for staff, private ones too (the public /photos route serves only public ones).
+  app.get(
+    '/staff/cases/:reference/photos/:id/:variant',
+    {
+      ...staffOnly,
+      schema: {
+        params: Type.Object({
+          reference: Type.String({ maxLength: 20 }),
+          id: Type.String({ maxLength: 36 }),
+          variant: Type.Union([Type.Literal('full'), Type.Literal('thumbnail')]),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { id, variant } = request.params as { id: string; variant: 'full' | 'thumbnail' };
+      const row = await app.casework.caseFor(actorOf(request), referenceOf(request));
+      const photos = await app.photos.listForCase(row.id, { publicOnly: false });
+      const content = photos.some((p) => p.id === id) ? await app.photos.read(id, variant) : undefined;
+      if (!content) throw new AppError('not_found', 'There is no such photo on this case');
+      return reply
+        .header('content-type', content.contentType)
+        .header('content-length', content.size)
+        .header('cache-control', 'private, max-age=300')
+        .header('x-content-type-options', 'nosniff')
+        .send(content.stream);
+    },
+  );
 
   app.post('/staff/cases/:reference/assign', { ...staffOnly, ...caseParams }, async (request, reply) => {
     const body = request.body as Record<string, unknown>;

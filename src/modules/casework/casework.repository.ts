@@ -424,3 +424,13 @@ export function lockCases(db: Executor, ids: string[]) {
     .forUpdate()
     .execute();
 }
+
+/** The outbox state of the jobs sending a case's emails (for the timeline's delivery state). */
+export function outboxJobStates(db: Executor, ids: number[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('outbox_job')
+    .select(['id', 'status', 'attempts', 'last_error'])
+    .where('id', 'in', ids)
+    .execute();
+}

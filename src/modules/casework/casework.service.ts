@@ -62,6 +62,48 @@ export function mayAssign(
   return actor.role === 'team_lead' && (row.team_id === null || row.team_id === actor.teamId);
 }
 
+/** "3 days 4 hours left", "5 hours overdue": how long until (or since) a case is due. */
+export function timeLeft(due: Date | null, now: Date): string {
+  if (!due) return 'no due date';
+  const minutes = Math.round(Math.abs(due.getTime() - now.getTime()) / 60_000);
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  const span =
+    days > 0
+      ? [plural(days, 'day'), hours ? plural(hours, 'hour') : ''].filter(Boolean).join(' ')
+      : hours > 0
+        ? plural(hours, 'hour')
+        : plural(minutes % 60, 'minute');
+  return due.getTime() >= now.getTime() ? `${span} left` : `${span} overdue`;
+}
+
+/** An email a timeline event says was sent: to whom, and the outbox job sending it. */
+interface QueuedEmail {
+  to: string;
+  jobId: number;
+}
+
+/** What became of an email, in words for the timeline (the outbox job's state). */
+export function emailDeliveryState(
+  job: { status: string; attempts: number; last_error: string | null } | undefined,
+) {
+  if (!job) return { text: 'Sent (no longer tracked)', tag: 'govuk-tag--grey' };
+  switch (job.status) {
+    case 'done':
+      return { text: 'Sent', tag: 'govuk-tag--green' };
+    case 'dead':
+      return { text: `Not sent: ${job.last_error ?? 'gave up'}`, tag: 'govuk-tag--red' };
+    default:
+      return job.attempts > 0
+        ? {
+            text: `Retrying (${job.attempts} failed ${job.attempts === 1 ? 'attempt' : 'attempts'})`,
+            tag: 'govuk-tag--yellow',
+          }
+        : { text: 'Waiting to send', tag: 'govuk-tag--grey' };
+  }
+}
+
 export const QUEUE_VIEWS: { view: repo.QueueView; label: string }[] = [
   { view: 'mine', label: 'My cases' },
   { view: 'team', label: 'My team' },
@@ -216,6 +258,12 @@ export class CaseworkService {
       ...(actor.ip ? { ip: actor.ip } : {}),
     });
     const service = services.find((s) => s.id === row.service_id)!;
+    const jobIds = events.flatMap((e) =>
+      e.kind === 'email_queued'
+        ? ((e.data as { emails?: QueuedEmail[] }).emails ?? []).map((m) => m.jobId)
+        : [],
+    );
+    const jobs = new Map((await repo.outboxJobStates(this.db, jobIds)).map((j) => [Number(j.id), j]));
     return {
       row,
       service,
@@ -241,8 +289,18 @@ export class CaseworkService {
           .join(', ');
         return { question: question?.text ?? code, answer: shown };
       }),
-      events,
+      events: events.map((e) => ({
+        ...e,
+        emails:
+          e.kind === 'email_queued'
+            ? ((e.data as { emails?: QueuedEmail[] }).emails ?? []).map((m) => ({
+                to: m.to,
+                state: emailDeliveryState(jobs.get(m.jobId)),
+              }))
+            : [],
+      })),
       overdue: row.closed_at === null && row.due_at !== null && row.due_at < new Date(),
+      timeLeft: row.closed_at !== null ? 'closed' : timeLeft(row.due_at, new Date()),
     };
   }
 
@@ -765,8 +823,9 @@ export class CaseworkService {
         `Thank you for your report ${row.reference}. Someone had already told us about the same problem, in report ${original.reference}, so we have joined your report to it.`,
         `We will email you when there is an update on ${original.reference}. See it here: ${originalLink}`,
       ].join('\n\n');
+      const emails: QueuedEmail[] = [];
       for (const to of recipients) {
-        await enqueueEmail(
+        const jobId = await enqueueEmail(
           this.deps.jobs,
           trx,
           {
@@ -778,6 +837,7 @@ export class CaseworkService {
           },
           { dedupeKey: `merged:${row.id}:${to.toLowerCase()}` },
         );
+        if (jobId !== undefined) emails.push({ to, jobId });
       }
       if (recipients.size) {
         await reportsRepo.insertEvent(trx, {
@@ -785,6 +845,7 @@ export class CaseworkService {
           kind: 'email_queued',
           is_public: false,
           body: `Joined to ${original.reference}: emailed to ${recipients.size} ${recipients.size === 1 ? 'person' : 'people'}`,
+          data: { emails },
           actor: 'system',
         });
       }
@@ -851,20 +912,24 @@ export class CaseworkService {
         ]
           .filter(Boolean)
           .join('\n\n');
+    const emails: QueuedEmail[] = [];
     for (const to of recipients) {
-      await enqueueEmail(this.deps.jobs, trx, {
+      const jobId = await enqueueEmail(this.deps.jobs, trx, {
         to,
         subject,
         text,
         html: textToHtml(text, { title: subject }),
         headers: { 'X-Civicdesk-Reference': row.reference },
       });
+      if (jobId !== undefined) emails.push({ to, jobId });
     }
     await reportsRepo.insertEvent(trx, {
       case_id: row.id,
       kind: 'email_queued',
       is_public: false,
       body: `${change.closing ? 'Closing summary' : 'Update'} emailed to ${recipients.size} ${recipients.size === 1 ? 'person' : 'people'}`,
+      // Which outbox jobs carry them, so the timeline can say whether each one went.
+      data: { emails },
       actor: 'system',
     });
   }

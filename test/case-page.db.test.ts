@@ -1,0 +1,146 @@
+/**
+ * The case page on both engines: the photos sent with a report (private ones too, for staff of the
+ * case's body only), the time left before the due date, and each email on the timeline with what
+ * became of it (sent, or not sent with the mail server's error).
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { hash } from '@node-rs/argon2';
+import { pino } from 'pino';
+import sharp from 'sharp';
+import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
+import type { Worker } from '../src/infra/jobs/jobs.js';
+import { timeLeft } from '../src/modules/casework/casework.service.js';
+import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import { describeEachEngine } from './helpers/database.js';
+import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+
+it('says how long is left before a case is due, or how long it is overdue', () => {
+  const now = new Date('2026-12-01T10:00:00Z');
+  assert.equal(timeLeft(new Date('2026-12-03T13:00:00Z'), now), '2 days 3 hours left');
+  assert.equal(timeLeft(new Date('2026-12-02T10:00:00Z'), now), '1 day left');
+  assert.equal(timeLeft(new Date('2026-12-01T14:30:00Z'), now), '4 hours left');
+  assert.equal(timeLeft(new Date('2026-12-01T10:20:00Z'), now), '20 minutes left');
+  assert.equal(timeLeft(new Date('2026-11-30T09:00:00Z'), now), '1 day 1 hour overdue');
+  assert.equal(timeLeft(null, now), 'no due date');
+});
+
+describeEachEngine('the case page', (getDatabase) => {
+  let t: TestApp;
+  let smtp: TestSmtpServer;
+  let worker: Worker;
+  let credentials: DemoCredential[];
+  let reference: string;
+  let photoId: string;
+  let officer: TestBrowser;
+  const login = (role: string) => credentials.find((c) => c.role === role)!;
+
+  before(async () => {
+    smtp = await startSmtpServer();
+    credentials = (await seedDemoCouncil(getDatabase().db))!;
+    const { db } = getDatabase();
+    const parish = await db
+      .selectFrom('body')
+      .select('id')
+      .where('code', '=', 'little-wickham')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('staff_user')
+      .values({
+        email: 'clerk@littlewickham-pc.example',
+        name: 'Parish Clerk',
+        role: 'officer',
+        body_id: parish.id,
+        password_hash: await hash('parish-clerk-password'),
+      })
+      .execute();
+    t = await buildTestApp(getDatabase(), {
+      env: { SMTP_URL: smtp.url, CIVICDESK_REFERENCE_PREFIX: 'ASH' },
+      parts: { jobSettings: { pollMs: 20 } },
+    });
+    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
+    await worker.start();
+    const image = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#884422' } })
+      .jpeg()
+      .toBuffer();
+    const uploaded = await t.app.photos.upload(image, 'web:case-page-test');
+    photoId = uploaded.id;
+    const result = await t.app.intake.submit({
+      serviceCode: 'pothole',
+      lat: 53.45,
+      lon: -2.38,
+      description: 'Pothole with a photo',
+      answers: { danger: 'no', size: 'large' },
+      reporter: { name: 'Pat', email: 'pat@example.org' },
+      channel: 'web',
+      photos: { ids: [photoId], ownerKey: 'web:case-page-test' },
+    });
+    reference = result.case.reference;
+    // The photo shows something private (a house number, a face): staff hid it from the public.
+    await db.updateTable('photo').set({ is_public: false }).where('id', '=', photoId).execute();
+    officer = new TestBrowser(t.app);
+    await officer.signIn(login('officer').email, login('officer').password);
+  });
+  after(async () => {
+    await worker.stop();
+    await t.close();
+    await smtp.close();
+  });
+
+  it('shows the photos to staff of the case’s body, and to nobody else', async () => {
+    const page = await officer.get(`/staff/cases/${reference}`);
+    assert.match(page.body, new RegExp(`src="/staff/cases/${reference}/photos/${photoId}/thumbnail"`));
+    assert.match(page.body, /data-module="app-case-map"[^>]*>|data-lat="53.45"/);
+    assert.match(page.body, /left\)|overdue\)/, 'the due date says how long is left');
+    const full = await officer.get(`/staff/cases/${reference}/photos/${photoId}/full`);
+    assert.equal(full.statusCode, 200);
+    assert.equal(full.headers['content-type'], 'image/jpeg');
+    assert.match(String(full.headers['cache-control']), /private/);
+
+    const publicRoute = await t.app.inject({ method: 'GET', url: `/photos/${photoId}/full` });
+    assert.equal(publicRoute.statusCode, 404, 'the hidden photo is not public');
+    const clerk = new TestBrowser(t.app);
+    await clerk.signIn('clerk@littlewickham-pc.example', 'parish-clerk-password');
+    assert.equal((await clerk.get(`/staff/cases/${reference}/photos/${photoId}/full`)).statusCode, 404);
+    const stranger = '00000000-0000-4000-8000-000000000000';
+    assert.equal((await officer.get(`/staff/cases/${reference}/photos/${stranger}/full`)).statusCode, 404);
+  });
+
+  it('shows each email on the timeline with whether it was sent', async () => {
+    await officer.get(`/staff/cases/${reference}`);
+    const sent = await officer.post(`/staff/cases/${reference}/update`, {
+      status: 'in_progress',
+      publicUpdate: 'An inspector will visit this week.',
+    });
+    assert.equal(sent.statusCode, 303);
+    await smtp.waitFor((m) => m.parsed.subject === `Update on report ${reference}: Pothole`);
+    let page = '';
+    for (
+      let i = 0;
+      i < 50 && !/pat@example.org: <strong class="govuk-tag govuk-tag--green">\s*Sent/.test(page);
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      page = (await officer.get(`/staff/cases/${reference}`)).body;
+    }
+    assert.match(page, /pat@example.org: <strong class="govuk-tag govuk-tag--green">\s*Sent/);
+
+    // A message the mail server gave up on says so, with its error.
+    const { db } = getDatabase();
+    const event = await db
+      .selectFrom('case_event')
+      .innerJoin('cases', 'cases.id', 'case_event.case_id')
+      .select('case_event.data')
+      .where('cases.reference', '=', reference)
+      .where('case_event.kind', '=', 'email_queued')
+      .executeTakeFirstOrThrow();
+    const jobId = (event.data as { emails: { jobId: number }[] }).emails[0]!.jobId;
+    await db
+      .updateTable('outbox_job')
+      .set({ status: 'dead', last_error: '550 mailbox unavailable' })
+      .where('id', '=', jobId)
+      .execute();
+    page = (await officer.get(`/staff/cases/${reference}`)).body;
+    assert.match(page, /Not sent: 550 mailbox unavailable/);
+  });
+});
