@@ -186,6 +186,11 @@ describeEachEngine('contact centre', (getDatabase) => {
     const receipt = await smtp.waitFor((m) => m.parsed.subject === `Your report ${reference}: Pothole`);
     assert.deepEqual(receipt.envelope.to, ['Jane.Caller@example.org']);
     assert.match(done.body, /Reported pothole: /, 'the call is on the contact page');
+    // The receipt is among the emails on the contact page, with whether it went.
+    const later = await agent.get(`/staff/contacts/${janeId}`);
+    const emailsSection = later.body.slice(later.body.indexOf('id="emails"'));
+    assert.match(emailsSection, new RegExp(`Receipt emailed to the resident[\\s\\S]*?${reference}`));
+    assert.match(emailsSection, /govuk-tag--(green|grey)/);
 
     // The double-submitted form does not make a second case.
     const again = await agent.post(`/staff/contacts/${janeId}/report/details`, {

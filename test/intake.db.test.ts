@@ -62,7 +62,8 @@ describeEachEngine('intake transaction', (getDatabase) => {
       .execute();
     assert.deepEqual(
       events.map((e) => e.kind),
-      ['created', 'routed'],
+      ['created', 'routed', 'email_queued'],
+      'the receipt is on the timeline',
     );
   });
 

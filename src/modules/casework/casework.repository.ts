@@ -434,3 +434,23 @@ export function outboxJobStates(db: Executor, ids: number[]) {
     .where('id', 'in', ids)
     .execute();
 }
+
+/** Emails sent about a body's cases to this address: the timeline events that record them. */
+export function emailEventsTo(db: Executor, email: string, bodyIds: string[]) {
+  return db
+    .selectFrom('case_event')
+    .innerJoin('cases', 'cases.id', 'case_event.case_id')
+    .select([
+      'case_event.id',
+      'case_event.body',
+      'case_event.data',
+      'case_event.created_at',
+      'cases.reference',
+    ])
+    .where('case_event.kind', '=', 'email_queued')
+    .where('cases.body_id', 'in', bodyIds)
+    .where(sql<boolean>`case_event.data->'emails' @> ${JSON.stringify([{ to: email }])}::jsonb`)
+    .orderBy('case_event.id', 'desc')
+    .limit(100)
+    .execute();
+}

@@ -231,6 +231,28 @@ export class CaseworkService {
     return rows.map((r) => ({ ...r, statusLabel: STATUS_LABELS[r.status], isOpen: r.closed_at === null }));
   }
 
+  /** The emails sent to this address about cases this member of staff may see, with what became of each. */
+  async emailsTo(actor: Actor, email: string) {
+    const events = await repo.emailEventsTo(
+      this.db,
+      email,
+      await this.deps.organisations.caseBodiesFor(actor.bodyId),
+    );
+    const jobIds = events.flatMap((e) =>
+      ((e.data as { emails?: QueuedEmail[] }).emails ?? []).filter((m) => m.to === email).map((m) => m.jobId),
+    );
+    const jobs = new Map((await repo.outboxJobStates(this.db, jobIds)).map((j) => [Number(j.id), j]));
+    return events.map((e) => {
+      const mine = ((e.data as { emails?: QueuedEmail[] }).emails ?? []).find((m) => m.to === email);
+      return {
+        reference: e.reference,
+        what: e.body,
+        at: e.created_at,
+        state: emailDeliveryState(mine ? jobs.get(mine.jobId) : undefined),
+      };
+    });
+  }
+
   /** Everything the case page shows. Viewing personal data is audited. */
   async casePage(actor: Actor, reference: string) {
     const row = await this.caseFor(actor, reference);

@@ -146,9 +146,10 @@ export function registerContactCentreRoutes(app: FastifyInstance): void {
     const scope = scopeOf(request);
     const actor = actorOf(request);
     const contact = await contacts.contactFor(scope, contactIdOf(request));
-    const [cases, interactions] = await Promise.all([
+    const [cases, interactions, emails] = await Promise.all([
       app.casework.casesOfContact(actor, contact.id),
       contacts.interactions(scope, contact.id),
+      contact.email ? app.casework.emailsTo(actor, contact.email) : [],
     ]);
     await app.casework.recordAudit(actor, 'contact.viewed', { contactId: contact.id });
     const errors = extra.errors ?? new FormErrors();
@@ -159,6 +160,7 @@ export function registerContactCentreRoutes(app: FastifyInstance): void {
       contact,
       cases,
       interactions: interactions.map((i) => ({ ...i, kindLabel: INTERACTION_KINDS[i.kind] })),
+      emails,
       finished,
       saved: (request.query as { saved?: string }).saved,
       values,

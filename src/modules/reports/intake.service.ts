@@ -320,7 +320,7 @@ export class IntakeService {
             reporter_name: reporter?.name?.trim() || 'there',
           };
           if (wantsUpdates && email) {
-            await enqueueEmail(
+            const jobId = await enqueueEmail(
               this.deps.jobs,
               trx,
               receiptEmail(email, service.definition.receiptTemplate, values),
@@ -328,6 +328,15 @@ export class IntakeService {
                 dedupeKey: `receipt:${row.id}`,
               },
             );
+            // On the timeline with its outbox job, so staff can see whether the receipt went.
+            await repo.insertEvent(trx, {
+              case_id: row.id,
+              kind: 'email_queued',
+              is_public: false,
+              body: 'Receipt emailed to the resident',
+              data: { emails: jobId === undefined ? [] : [{ to: email, jobId }] },
+              actor: 'system',
+            });
           }
           // The routing decision carries the team's address: no need to read the teams again.
           const teamAddress = decision.team?.email ?? null;
