@@ -18,6 +18,7 @@ import * as delivery from './2026_11_23_2270_delivery.js';
 import * as open311Client from './2026_11_23_2280_open311_client.js';
 import * as responseTemplates from './2026_11_23_2290_response_templates.js';
 import * as queueIndexes from './2026_11_23_2300_queue_indexes.js';
+import * as open311Server from './2026_12_05_1300_open311_server.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_1800_foundation': foundation,
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_2280_open311_client': open311Client,
   '2026_11_23_2290_response_templates': responseTemplates,
   '2026_11_23_2300_queue_indexes': queueIndexes,
+  '2026_12_05_1300_open311_server': open311Server,
 };

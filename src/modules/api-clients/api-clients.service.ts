@@ -8,8 +8,18 @@ import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 
-/** cases:read and cases:write are for a CRM: they need a key tied to a body (`bodyId`). */
-export const SCOPES = ['reports:write', 'reports:read', 'cases:read', 'cases:write'] as const;
+/**
+ * cases:read and cases:write are for a CRM: they need a key tied to a body (`bodyId`). open311:write lets
+ * an Open311 client POST requests and servicerequestupdates (updates to the cases it reported, or to its
+ * body's cases when the key is tied to one).
+ */
+export const SCOPES = [
+  'reports:write',
+  'reports:read',
+  'cases:read',
+  'cases:write',
+  'open311:write',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ApiClient {
