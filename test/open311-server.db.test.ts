@@ -468,6 +468,31 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     assert.ok(row.lon >= -2.382 && row.lon <= -2.371, String(row.lon));
     assert.equal(row.location_detail, 'Mill Lane, Ashdown');
 
+    // address_id: a gazetteer id, here a street's.
+    const [street] = await t.app.domain.gazetteer.search('Church Road', { kinds: ['street'] });
+    const byId = await postForm(
+      'requests.xml',
+      form([
+        ...fmsReport().filter(([k]) => k !== 'lat' && k !== 'long'),
+        ['address_id', street!.id],
+        ['media_url', 'https://fms.example/photo/1.jpeg'],
+      ]),
+    );
+    assert.equal(byId.status, 200, await byId.clone().text());
+    const byIdRow = await db()
+      .selectFrom('cases')
+      .select(['lat', 'lon', 'description'])
+      .where('reference', '=', parseXml(await byId.text()).request[0].service_request_id)
+      .executeTakeFirstOrThrow();
+    assert.equal(byIdRow.lat, street!.lat);
+    assert.equal(byIdRow.lon, street!.lon);
+    assert.match(byIdRow.description, /\n\nPhoto: https:\/\/fms\.example\/photo\/1\.jpeg$/);
+    const unknownId = await postForm(
+      'requests.json',
+      form([...fmsReport().filter(([k]) => k !== 'lat' && k !== 'long'), ['address_id', 'address:999999']]),
+    );
+    assert.equal(unknownId.status, 400);
+
     const nowhere = await postForm(
       'requests.xml',
       form([...fmsReport().filter(([k]) => k !== 'lat' && k !== 'long'), ['address_string', 'Zzyzx Qwerty']]),
@@ -773,12 +798,11 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
   });
 
   it('gives a batch-style client a token, and tokens/{token} the request id', async () => {
-    const batch = await t.app.apiClients.create({ name: 'Batch client', scopes: ['reports:write'] });
-    await db()
-      .updateTable('api_client')
-      .set({ open311_tokens: true })
-      .where('id', '=', batch.client.id)
-      .execute();
+    const batch = await t.app.apiClients.create({
+      name: 'Batch client',
+      scopes: ['reports:write'],
+      open311Tokens: true,
+    });
     const response = await postForm(
       'requests.json',
       form(fmsReport().map(([k, v]) => [k, k === 'api_key' ? batch.key : v])),

@@ -5,17 +5,20 @@ export const apiClientCommand: CliCommand = {
   name: 'api-client',
   summary: 'Create, list or revoke keys for systems that call the JSON API or Open311.',
   usage:
-    'civicdesk api-client create --name NAME [--scope reports:write ...] [--service CODE ...] [--body CODE]\n' +
+    'civicdesk api-client create --name NAME [--scope reports:write ...] [--service CODE ...] [--body CODE] [--open311-tokens]\n' +
     '       civicdesk api-client list\n       civicdesk api-client revoke PREFIX',
   details: `create prints the new key once: store it in the other system, it cannot be shown again. With no
 --service the client may report to every service. Scopes: ${SCOPES.join(', ')} (default reports:write).
 A CRM's key (cases:read, cases:write) needs --body: it reaches that body's cases only.
+An Open311 client (FixMyStreet) needs reports:write to POST requests, or open311:write to POST requests
+and servicerequestupdates; --open311-tokens answers its POST requests with a token (batch style).
 revoke stops a key working at once; PREFIX is the part after "cdk_" shown by list.`,
   options: {
     name: { type: 'string', description: 'who the key is for, e.g. "FixMyStreet"' },
     scope: { type: 'string', multiple: true, description: `a permission: ${SCOPES.join(' or ')}` },
     service: { type: 'string', multiple: true, description: 'a service code the client may report to' },
     body: { type: 'string', description: 'the body whose cases a CRM key reaches, e.g. ashdown' },
+    'open311-tokens': { type: 'boolean', description: 'Open311: answer POST requests with a token' },
   },
   async run({ values, positionals, env }) {
     const [action, prefix] = positionals;
@@ -45,6 +48,7 @@ revoke stops a key working at once; PREFIX is the part after "cdk_" shown by lis
           scopes,
           serviceCodes: (values.service as string[] | undefined) ?? [],
           bodyId,
+          open311Tokens: values['open311-tokens'] === true,
         });
         console.log(
           `Created API client "${client.name}" (prefix ${client.keyPrefix}). Its key, shown only now:\n\n  ${key}\n`,
@@ -54,7 +58,7 @@ revoke stops a key working at once; PREFIX is the part after "cdk_" shown by lis
       if (action === 'list') {
         for (const c of await clients.list()) {
           console.log(
-            `${c.keyPrefix}  ${c.revokedAt ? 'revoked' : 'active '}  ${c.name}  scopes: ${c.scopes.join(', ') || '-'}  services: ${c.serviceCodes.join(', ') || 'all'}`,
+            `${c.keyPrefix}  ${c.revokedAt ? 'revoked' : 'active '}  ${c.name}  scopes: ${c.scopes.join(', ') || '-'}  services: ${c.serviceCodes.join(', ') || 'all'}${c.open311Tokens ? '  open311: tokens' : ''}`,
           );
         }
         return 0;

@@ -30,6 +30,8 @@ export interface ApiClient {
   serviceCodes: string[];
   /** The body whose cases a CRM's key reaches (cases:* scopes); null for other clients. */
   bodyId: string | null;
+  /** Open311: POST requests answers a token (batch style) rather than the case reference. */
+  open311Tokens: boolean;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
   createdAt: Date;
@@ -49,6 +51,8 @@ export class ApiClientsService {
     scopes: Scope[];
     serviceCodes?: string[];
     bodyId?: string | null;
+    /** Open311: answer POST requests with a token (batch style) instead of the case reference. */
+    open311Tokens?: boolean;
   }): Promise<{ client: ApiClient; key: string }> {
     const prefix = crypto.randomBytes(8).toString('hex').slice(0, 10);
     const key = `cdk_${prefix}_${crypto.randomBytes(32).toString('base64url')}`;
@@ -61,6 +65,7 @@ export class ApiClientsService {
         scopes: input.scopes,
         service_codes: input.serviceCodes ?? [],
         body_id: input.bodyId ?? null,
+        open311_tokens: input.open311Tokens === true,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -112,6 +117,7 @@ function toClient(row: {
   scopes: string[];
   service_codes: string[];
   body_id: string | null;
+  open311_tokens: boolean;
   revoked_at: Date | null;
   last_used_at: Date | null;
   created_at: Date;
@@ -123,6 +129,7 @@ function toClient(row: {
     scopes: row.scopes,
     serviceCodes: row.service_codes,
     bodyId: row.body_id,
+    open311Tokens: row.open311_tokens,
     revokedAt: row.revoked_at,
     lastUsedAt: row.last_used_at,
     createdAt: row.created_at,

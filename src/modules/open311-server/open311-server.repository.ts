@@ -261,13 +261,3 @@ export function tokenCase(db: Kysely<Database>, token: string) {
     .where('t.token', '=', token)
     .executeTakeFirst();
 }
-
-/** Whether this client's POSTs get a token rather than an id. */
-export async function wantsTokens(db: Kysely<Database>, apiClientId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('api_client')
-    .select('open311_tokens')
-    .where('id', '=', apiClientId)
-    .executeTakeFirst();
-  return row?.open311_tokens === true;
-}

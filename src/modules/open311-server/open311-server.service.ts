@@ -248,7 +248,7 @@ export class Open311ServerService {
       throw error;
     }
     const notice = result.case.whatHappensNext || undefined;
-    if (await repo.wantsTokens(this.db, client.id)) {
+    if (client.open311Tokens) {
       const token = crypto.randomBytes(12).toString('base64url');
       if (result.created) await repo.insertToken(this.db, token, result.case.id, client.id);
       return result.created
