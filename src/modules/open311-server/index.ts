@@ -88,7 +88,7 @@ export default async function open311Server(app: FastifyInstance): Promise<void>
       case 'servicerequestupdates':
         return send(reply, format, updatesNode(await server.updates(query)));
       default:
-        throw new AppError('not_found', `There is no resource "${name}" here`);
+        throw new AppError('not_found'); // as for any unknown path
     }
   });
 
@@ -105,7 +105,7 @@ export default async function open311Server(app: FastifyInstance): Promise<void>
         return send(reply, format, postedUpdateNode(updateId));
       }
       default:
-        throw new AppError('not_found', `There is no resource "${name}" to post to`);
+        throw new AppError('not_found');
     }
   });
 
