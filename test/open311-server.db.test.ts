@@ -14,9 +14,9 @@ import { after, before, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { XMLParser } from 'fast-xml-parser';
 import { pino } from 'pino';
-import { seedDemoCouncil } from '../src/demo/seed.js';
+import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import type { Worker } from '../src/infra/jobs/jobs.js';
-import { buildTestApp, type TestApp } from './helpers/app.js';
+import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
 
@@ -80,11 +80,12 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
   let fmsKey: string;
   let fmsClientId: string;
   let appKey: string;
+  let credentials: DemoCredential[];
   const db = () => getDatabase().db;
 
   before(async () => {
     smtp = await startSmtpServer();
-    await seedDemoCouncil(db());
+    credentials = (await seedDemoCouncil(db()))!;
     t = await buildTestApp(getDatabase(), {
       env: {
         SMTP_URL: smtp.url,
@@ -821,5 +822,77 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     const unknown = await get('tokens/abcdefghijkl.json');
     assert.equal(unknown.status, 404);
     assertSchema('errors', await unknown.json());
+  });
+  it('lets an admin add a named client limited to services, show its key once, and revoke it', async () => {
+    const admin = new TestBrowser(t.app);
+    const login = credentials.find((c) => c.role === 'admin')!;
+    assert.equal((await admin.signIn(login.email, login.password)).statusCode, 303);
+    const page = await admin.get('/admin/api-clients/new');
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /value="open311:write" checked/);
+
+    const bad = await admin.post('/admin/api-clients/new', { name: '', scopes: 'cases:write' });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /<title>Error: /);
+    assert.match(bad.body, /govuk-error-summary/);
+    assert.match(bad.body, /Enter the name of the system the key is for/);
+    assert.match(bad.body, /A key that reads or changes cases must belong to a body/);
+
+    const made = await admin.post('/admin/api-clients/new', {
+      name: 'Lighting app',
+      scopes: ['open311:write'],
+      serviceCodes: ['street-light'],
+      bodyCode: '',
+    });
+    assert.equal(made.statusCode, 200);
+    assert.equal(made.headers['cache-control'], 'no-store');
+    const key = /<code[^>]*id="api-key">([^<]+)<\/code>/.exec(made.body)?.[1];
+    assert.ok(key, 'the key is shown');
+    const stored = await db()
+      .selectFrom('api_client')
+      .selectAll()
+      .where('name', '=', 'Lighting app')
+      .executeTakeFirstOrThrow();
+    assert.notEqual(stored.key_hash, key);
+    assert.deepEqual(stored.service_codes, ['street-light']);
+
+    const light = (k: string) =>
+      postForm(
+        'requests.json',
+        form([
+          ['api_key', k],
+          ['service_code', 'street-light'],
+          ['lat', '53.447500'],
+          ['long', '-2.345000'],
+          ['first_name', 'Lee'],
+          ['last_name', 'Lamp'],
+          ['email', 'lee@example.org'],
+          ['attribute[fault]', 'out'],
+        ]),
+      );
+    assert.equal((await light(key)).status, 200);
+    const pothole = await postForm(
+      'requests.json',
+      form(fmsReport().map(([k, v]) => [k, k === 'api_key' ? key : v])),
+    );
+    assert.equal(pothole.status, 403, 'limited to street lights');
+
+    const list = await admin.get('/admin/api-clients');
+    assert.match(list.body, /Lighting app/);
+    assert.match(list.body, /Street light not working/);
+    assert.doesNotMatch(list.body, new RegExp(key.slice(20)), 'the key is never shown again');
+    const revoke = await admin.post(`/admin/api-clients/${stored.id}/revoke`, {});
+    assert.equal(revoke.statusCode, 303);
+    const after = await admin.get(String(revoke.headers.location));
+    assert.match(after.body, /The key for Lighting app is revoked/);
+    assert.equal((await light(key)).status, 403, 'a revoked key stops working at once');
+    const audited = await db()
+      .selectFrom('audit_event')
+      .select('action')
+      .where('action', 'like', 'api_client.%')
+      .execute();
+    assert.deepEqual(audited.map((a) => a.action).sort(), ['api_client.created', 'api_client.revoked']);
+
+    assert.equal((await new TestBrowser(t.app).get('/admin/api-clients')).statusCode, 303, 'admins only');
   });
 });
