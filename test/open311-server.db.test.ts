@@ -14,6 +14,7 @@ import { after, before, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { XMLParser } from 'fast-xml-parser';
 import { pino } from 'pino';
+import sharp from 'sharp';
 import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import type { Worker } from '../src/infra/jobs/jobs.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
@@ -894,5 +895,48 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     assert.deepEqual(audited.map((a) => a.action).sort(), ['api_client.created', 'api_client.revoked']);
 
     assert.equal((await new TestBrowser(t.app).get('/admin/api-clients')).statusCode, 303, 'admins only');
+  });
+  it('takes photos in a multipart POST (FixMyStreet upload_files) and gives the first as media_url', async () => {
+    const photo = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#885533' } })
+      .jpeg()
+      .toBuffer();
+    const multipart = new FormData();
+    for (const [k, v] of fmsReport()) multipart.append(k, v);
+    multipart.append('photo1', new Blob([photo], { type: 'image/jpeg' }), 'photo1.jpeg');
+    multipart.append('photo2', new Blob([photo], { type: 'image/jpeg' }), 'photo2.jpeg');
+    const response = (await fetch(`${base}/requests.xml`, { method: 'POST', body: multipart })) as Answer;
+    assert.equal(response.status, 200, await response.clone().text());
+    const reference = parseXml(await response.text()).request[0].service_request_id;
+    const row = await db()
+      .selectFrom('cases')
+      .select('id')
+      .where('reference', '=', reference)
+      .executeTakeFirstOrThrow();
+    const photos = await db()
+      .selectFrom('photo')
+      .select(['id', 'is_public'])
+      .where('case_id', '=', row.id)
+      .execute();
+    assert.equal(photos.length, 2);
+    const [request] = await (await get(`requests/${reference}.json`)).json();
+    assertSchema('requests', [request]);
+    assert.match(request.media_url, /^https:\/\/report\.ashdown\.example\/photos\/[0-9a-f-]{36}\/full$/);
+    const served = await fetch(`${base.replace('/open311/v2', '')}${new URL(request.media_url).pathname}`);
+    assert.equal(served.status, 200);
+    assert.equal(served.headers.get('content-type'), 'image/jpeg');
+
+    const notAPhoto = new FormData();
+    for (const [k, v] of fmsReport()) notAPhoto.append(k, v);
+    notAPhoto.append('photo1', new Blob([Buffer.from('not an image')], { type: 'image/jpeg' }), 'x.jpeg');
+    const refused = await fetch(`${base}/requests.json`, { method: 'POST', body: notAPhoto });
+    assert.equal(refused.status, 400);
+    const errors = (await refused.json()) as { description: string }[];
+    assertSchema('errors', errors);
+    assert.match(errors[0]!.description, /^photo1: /);
+
+    const noKey = new FormData();
+    for (const [k, v] of fmsReport().filter(([k]) => k !== 'api_key')) noKey.append(k, v);
+    noKey.append('photo1', new Blob([photo], { type: 'image/jpeg' }), 'photo1.jpeg');
+    assert.equal((await fetch(`${base}/requests.xml`, { method: 'POST', body: noKey })).status, 403);
   });
 });

@@ -16,8 +16,9 @@
  * error list, written by the app's one error handler (src/infra/errors.ts) for every path under
  * /open311/. Keys come in the form body or the query string, never a cookie, so there is no CSRF check.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../../lib/errors.js';
+import { readMultipartForm, type MultipartForm } from '../photos/photos.routes.js';
 import {
   CONTENT_TYPES,
   createdNode,
@@ -53,11 +54,6 @@ function send(reply: FastifyReply, format: Format, node: Node, status = 200): Fa
   return reply.status(status).type(CONTENT_TYPES[format]).send(render(node, format));
 }
 
-/** The api_key from the form body, else the query string (clients do both). */
-function apiKeyOf(request: FastifyRequest): string | undefined {
-  return text(asForm(request.body), 'api_key') ?? text(asForm(request.query), 'api_key');
-}
-
 export default async function open311Server(app: FastifyInstance): Promise<void> {
   const server = new Open311ServerService(app.db, {
     services: app.domain.services,
@@ -65,6 +61,7 @@ export default async function open311Server(app: FastifyInstance): Promise<void>
     intake: app.intake,
     apiClients: app.apiClients,
     updateCase: (actor, reference, input) => app.casework.update(actor, reference, input),
+    photos: app.photos,
     baseUrl: app.config.baseUrl,
     councilName: app.config.CIVICDESK_COUNCIL_NAME,
   });
@@ -94,14 +91,24 @@ export default async function open311Server(app: FastifyInstance): Promise<void>
 
   app.post(`${OPEN311_BASE}/:file`, write, async (request, reply) => {
     const { name, format } = splitFile((request.params as { file: string }).file);
-    const form = { ...asForm(request.query), ...asForm(request.body) };
+    // FixMyStreet posts multipart (files photo1, photo2...) when it uploads photos; form-encoded otherwise.
+    let multipart: MultipartForm | undefined;
+    if (request.isMultipart()) {
+      multipart = await readMultipartForm(request, {
+        maxFileBytes: app.photos.limits.maxBytes,
+        maxFiles: app.photos.maxPerOwner,
+      });
+    }
+    const body = multipart ? multipart.fields : asForm(request.body);
+    const form = { ...asForm(request.query), ...body };
+    const apiKey = text(body, 'api_key') ?? text(asForm(request.query), 'api_key');
     switch (name) {
       case 'requests': {
-        const created = await server.createRequest(form, apiKeyOf(request));
+        const created = await server.createRequest(form, apiKey, multipart?.files ?? []);
         return send(reply, format, createdNode([created]));
       }
       case 'servicerequestupdates': {
-        const updateId = await server.postUpdate(form, apiKeyOf(request));
+        const updateId = await server.postUpdate(form, apiKey);
         return send(reply, format, postedUpdateNode(updateId));
       }
       default:

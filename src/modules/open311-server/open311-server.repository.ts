@@ -24,6 +24,8 @@ export interface RequestRow {
   created_at: Date;
   updated_at: Date;
   last_update: string | null;
+  /** The case's first public photo. */
+  photo_id: string | null;
 }
 
 export interface RequestSearch {
@@ -71,6 +73,17 @@ function requestsQuery(db: Kysely<Database>) {
         .orderBy('e.id', 'desc')
         .limit(1)
         .as('last_update'),
+    )
+    .select((eb) =>
+      eb
+        .selectFrom('photo as p')
+        .select('p.id')
+        .whereRef('p.case_id', '=', 'c.id')
+        .where('p.is_public', '=', true)
+        .orderBy('p.created_at')
+        .orderBy('p.id')
+        .limit(1)
+        .as('photo_id'),
     )
     .where('c.is_public', '=', true);
 }

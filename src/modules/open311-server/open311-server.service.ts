@@ -12,6 +12,7 @@ import type { ApiClient, ApiClientsService } from '../api-clients/api-clients.se
 import { CLOSING_STATUSES } from '../casework/casework.service.js';
 import { OUR_STATUS_TO_EXTENDED, ourStatusFor } from '../delivery/open311/open311-client.js';
 import type { GazetteerService } from '../gazetteer/gazetteer.service.js';
+import type { PhotoService } from '../photos/photos.service.js';
 import type { IntakeService } from '../reports/intake.service.js';
 import { STATUS_LABELS } from '../reports/reports.service.js';
 import type { Service, ServicesService } from '../services/services.service.js';
@@ -76,6 +77,7 @@ export interface Open311ServerDeps {
   intake: IntakeService;
   apiClients: ApiClientsService;
   updateCase: UpdateCase;
+  photos: Pick<PhotoService, 'upload' | 'urlFor' | 'maxPerOwner'>;
   baseUrl: string;
   councilName: string;
 }
@@ -181,7 +183,15 @@ export class Open311ServerService {
     return client;
   }
 
-  async createRequest(form: Form, apiKey: string | undefined): Promise<Open311Created> {
+  /**
+   * POST requests. `files` are photos sent in a multipart POST (FixMyStreet's `photo1`, `photo2`...):
+   * checked and stored like a resident's uploads, and attached to the case by the intake.
+   */
+  async createRequest(
+    form: Form,
+    apiKey: string | undefined,
+    files: { field: string; bytes: Buffer }[] = [],
+  ): Promise<Open311Created> {
     const client = await this.client(apiKey, POST_REQUEST_SCOPES, 'create_request');
     const serviceCode = text(form, 'service_code');
     if (!serviceCode) throw badRequest('service_code', 'is required');
@@ -204,6 +214,25 @@ export class Open311ServerService {
         problems.push({ field: 'media_url', message: 'must be an http(s) URL' });
     }
     if (problems.length) throw new AppError('bad_request', 'There is a problem with the request', problems);
+
+    const photoIds: string[] = [];
+    const ownerKey = `open311:${client.id}:${crypto.randomUUID()}`;
+    const rules = service.definition.photos;
+    const mostPhotos = rules.allowed ? Math.min(rules.max, this.deps.photos.maxPerOwner) : 0;
+    if (files.length > mostPhotos) {
+      throw badRequest(
+        files[mostPhotos]!.field,
+        mostPhotos ? `this service takes at most ${mostPhotos} photos` : 'this service does not take photos',
+      );
+    }
+    for (const file of files) {
+      try {
+        photoIds.push((await this.deps.photos.upload(file.bytes, ownerKey, { maxPhotos: mostPhotos })).id);
+      } catch (error) {
+        if (error instanceof AppError && error.status < 500) throw badRequest(file.field, error.message);
+        throw error;
+      }
+    }
 
     const answers = attributes(form);
     const name = [text(form, 'first_name'), text(form, 'last_name')]
@@ -234,6 +263,7 @@ export class Open311ServerService {
         },
         channel: 'open311',
         apiClientId: client.id,
+        ...(photoIds.length ? { photos: { ids: photoIds, ownerKey } } : {}),
         ...(theirId ? { idempotencyKey: `open311:${client.id}:${theirId}` } : {}),
       });
     } catch (error) {
@@ -380,6 +410,9 @@ export class Open311ServerService {
       ...(address ? { address } : {}),
       lat: row.lat,
       long: row.lon,
+      ...(row.photo_id
+        ? { mediaUrl: `${this.deps.baseUrl}${this.deps.photos.urlFor(row.photo_id, 'full')}` }
+        : {}),
     };
   }
 
