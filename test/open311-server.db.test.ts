@@ -600,6 +600,30 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     assert.match(parseXml(await tooWide.text()).error[0].description, /90 days/);
     assert.equal((await get('requests.json?start_date=yesterday')).status, 400);
 
+    // Opt-in updated_after: the old case changed a minute ago is found by its last change, not its age;
+    // cases last changed before the window are not.
+    await db()
+      .updateTable('cases')
+      .set({ updated_at: new Date(Date.now() - 3 * 3600_000) })
+      .execute();
+    await db()
+      .updateTable('cases')
+      .set({ updated_at: new Date(Date.now() - 60_000) })
+      .where('reference', '=', ids[1])
+      .execute();
+    const since = new Date(Date.now() - 5 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const changed = await (await get(`requests.json?updated_after=${since}`)).json();
+    assertSchema('requests', changed);
+    assert.deepEqual(
+      changed.map((r: { service_request_id: string }) => r.service_request_id),
+      [ids[1]],
+    );
+    assert.equal(
+      (await get('requests.json?updated_after=2026-01-01T00:00:00Z&updated_before=2026-06-01T00:00:00Z'))
+        .status,
+      400,
+    );
+
     // More than 1,000 public cases in the window: 1,000 answered, newest first; pages on request.
     const template = await db()
       .selectFrom('cases')

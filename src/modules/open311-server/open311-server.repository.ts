@@ -33,6 +33,9 @@ export interface RequestSearch {
   serviceCodes?: string[];
   from?: Date;
   to?: Date;
+  /** On the last change rather than the time requested. */
+  updatedFrom?: Date;
+  updatedTo?: Date;
   /** Which statuses count (already mapped from open/closed). */
   statuses?: CaseStatus[];
   limit: number;
@@ -97,6 +100,8 @@ export async function searchRequests(db: Kysely<Database>, search: RequestSearch
     if (search.serviceCodes?.length) q = q.where('s.code', 'in', search.serviceCodes);
     if (search.from) q = q.where('c.created_at', '>=', search.from);
     if (search.to) q = q.where('c.created_at', '<=', search.to);
+    if (search.updatedFrom) q = q.where('c.updated_at', '>=', search.updatedFrom);
+    if (search.updatedTo) q = q.where('c.updated_at', '<=', search.updatedTo);
     if (search.statuses)
       q = q.where('c.status', 'in', search.statuses.length ? search.statuses : ['received']);
   }

@@ -335,13 +335,21 @@ export class Open311ServerService {
       });
       return rows.map((r) => this.requestFrom(r));
     }
-    const start = text(form, 'start_date');
-    const end = text(form, 'end_date');
-    const to = end ? w3cDate(end, 'end_date') : now;
-    const from = start ? w3cDate(start, 'start_date') : new Date(to.getTime() - WINDOW_DAYS * DAY_MS);
-    if (from > to) throw badRequest('start_date', 'must be before end_date');
-    if (to.getTime() - from.getTime() > WINDOW_DAYS * DAY_MS)
-      throw badRequest('end_date', `start_date and end_date may be at most ${WINDOW_DAYS} days apart`);
+    // start_date/end_date are on the time requested (the spec); the opt-in updated_after/updated_before
+    // (Chicago's and CitySDK's names) are on the last change, for clients that fetch what changed.
+    const window = (startName: string, endName: string, required: boolean) => {
+      const start = text(form, startName);
+      const end = text(form, endName);
+      if (!required && !start && !end) return undefined;
+      const to = end ? w3cDate(end, endName) : now;
+      const from = start ? w3cDate(start, startName) : new Date(to.getTime() - WINDOW_DAYS * DAY_MS);
+      if (from > to) throw badRequest(startName, `must be before ${endName}`);
+      if (to.getTime() - from.getTime() > WINDOW_DAYS * DAY_MS)
+        throw badRequest(endName, `${startName} and ${endName} may be at most ${WINDOW_DAYS} days apart`);
+      return { from, to };
+    };
+    const updated = window('updated_after', 'updated_before', false);
+    const requested = window('start_date', 'end_date', !updated);
 
     let statuses: CaseStatus[] | undefined;
     const statusWords = commaList(form, 'status')?.map((s) => s.toLowerCase());
@@ -369,8 +377,8 @@ export class Open311ServerService {
     const serviceCodes = commaList(form, 'service_code');
     const rows = await repo.searchRequests(this.db, {
       ...(serviceCodes ? { serviceCodes } : {}),
-      from,
-      to,
+      ...(requested ? { from: requested.from, to: requested.to } : {}),
+      ...(updated ? { updatedFrom: updated.from, updatedTo: updated.to } : {}),
       ...(statuses ? { statuses } : {}),
       limit,
       offset,
