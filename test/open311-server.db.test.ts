@@ -856,18 +856,24 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /value="open311:write" checked/);
 
-    const bad = await admin.post('/admin/api-clients/new', { name: '', scopes: 'cases:write' });
+    const bad = await admin.post('/admin/api-clients/new', {
+      name: '',
+      scopes: 'cases:write',
+      rateLimit: 'lots',
+    });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.body, /<title>Error: /);
     assert.match(bad.body, /govuk-error-summary/);
     assert.match(bad.body, /Enter the name of the system the key is for/);
     assert.match(bad.body, /A key that reads or changes cases must belong to a body/);
+    assert.match(bad.body, /Enter a whole number of requests a minute/);
 
     const made = await admin.post('/admin/api-clients/new', {
       name: 'Lighting app',
       scopes: ['open311:write'],
       serviceCodes: ['street-light'],
       bodyCode: '',
+      rateLimit: '50',
     });
     assert.equal(made.statusCode, 200);
     assert.equal(made.headers['cache-control'], 'no-store');
@@ -880,6 +886,7 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
       .executeTakeFirstOrThrow();
     assert.notEqual(stored.key_hash, key);
     assert.deepEqual(stored.service_codes, ['street-light']);
+    assert.equal(stored.rate_limit_per_minute, 50);
 
     const light = (k: string) =>
       postForm(
@@ -905,6 +912,7 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     const list = await admin.get('/admin/api-clients');
     assert.match(list.body, /Lighting app/);
     assert.match(list.body, /Street light not working/);
+    assert.match(list.body, /50 requests a minute/);
     assert.doesNotMatch(list.body, new RegExp(key.slice(20)), 'the key is never shown again');
     const revoke = await admin.post(`/admin/api-clients/${stored.id}/revoke`, {});
     assert.equal(revoke.statusCode, 303);
@@ -962,5 +970,22 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     for (const [k, v] of fmsReport().filter(([k]) => k !== 'api_key')) noKey.append(k, v);
     noKey.append('photo1', new Blob([photo], { type: 'image/jpeg' }), 'photo1.jpeg');
     assert.equal((await fetch(`${base}/requests.xml`, { method: 'POST', body: noKey })).status, 403);
+  });
+  it('limits each client to its own rate, answered 429 in the spec error shape, without slowing others', async () => {
+    const slow = await t.app.apiClients.create({
+      name: 'Slow client',
+      scopes: ['reports:write'],
+      rateLimitPerMinute: 2,
+    });
+    const attempt = (key: string) => postForm('requests.json', form([['api_key', key]]));
+    assert.equal((await attempt(slow.key)).status, 400);
+    assert.equal((await attempt(slow.key)).status, 400);
+    const limited = await attempt(slow.key);
+    assert.equal(limited.status, 429);
+    assertSchema('errors', await limited.json());
+    const limitedXml = await postForm('requests.xml', form([['api_key', slow.key]]));
+    assert.equal(limitedXml.status, 429);
+    assert.equal(parseXml(await limitedXml.text()).error[0].code, '429');
+    assert.equal((await attempt(fmsKey)).status, 400, 'another client on the same address is not limited');
   });
 });

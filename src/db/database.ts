@@ -261,6 +261,8 @@ export interface ApiClientTable {
   body_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** Open311: answer POST requests with a token (the batch style) rather than the case reference. */
   open311_tokens: Generated<boolean>;
+  /** Requests a minute to the Open311 server; null: the default. */
+  rate_limit_per_minute: ColumnType<number | null, number | null | undefined, number | null>;
   revoked_at: Date | null;
   last_used_at: Date | null;
   created_at: Generated<Date>;

@@ -1,7 +1,7 @@
 /**
  * The Open311 GeoReport v2 server (src/modules/open311-server): updates other systems POSTed to
  * `servicerequestupdates` (each applied once per client and update id), tokens for clients that want the
- * batch style of answer, and which clients get tokens. Frozen in time.
+ * batch style of answer, which clients get tokens, and each client's rate limit. Frozen in time.
  */
 import { sql, type Kysely } from 'kysely';
 
@@ -29,6 +29,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
 
     alter table api_client add column open311_tokens boolean not null default false;
+    -- Requests a minute this client may make to the Open311 server; null: the default.
+    alter table api_client add column rate_limit_per_minute integer
+      check (rate_limit_per_minute between 1 and 100000);
 
     -- GET requests and servicerequestupdates read public cases and events by time.
     create index cases_public_created_idx on cases (created_at) where is_public;
@@ -41,6 +44,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
     drop index case_event_public_created_idx;
     drop index cases_public_created_idx;
+    alter table api_client drop column rate_limit_per_minute;
     alter table api_client drop column open311_tokens;
     drop table open311_token;
     drop table open311_server_update;

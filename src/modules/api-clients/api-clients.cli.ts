@@ -5,7 +5,7 @@ export const apiClientCommand: CliCommand = {
   name: 'api-client',
   summary: 'Create, list or revoke keys for systems that call the JSON API or Open311.',
   usage:
-    'civicdesk api-client create --name NAME [--scope reports:write ...] [--service CODE ...] [--body CODE] [--open311-tokens]\n' +
+    'civicdesk api-client create --name NAME [--scope reports:write ...] [--service CODE ...] [--body CODE] [--open311-tokens] [--rate-limit N]\n' +
     '       civicdesk api-client list\n       civicdesk api-client revoke PREFIX',
   details: `create prints the new key once: store it in the other system, it cannot be shown again. With no
 --service the client may report to every service. Scopes: ${SCOPES.join(', ')} (default reports:write).
@@ -19,6 +19,7 @@ revoke stops a key working at once; PREFIX is the part after "cdk_" shown by lis
     service: { type: 'string', multiple: true, description: 'a service code the client may report to' },
     body: { type: 'string', description: 'the body whose cases a CRM key reaches, e.g. ashdown' },
     'open311-tokens': { type: 'boolean', description: 'Open311: answer POST requests with a token' },
+    'rate-limit': { type: 'string', description: 'Open311 requests a minute this client may make' },
   },
   async run({ values, positionals, env }) {
     const [action, prefix] = positionals;
@@ -43,7 +44,14 @@ revoke stops a key working at once; PREFIX is the part after "cdk_" shown by lis
         }
         if (scopes.some((s) => s.startsWith('cases:')) && !bodyId)
           throw new UsageError('a key with a cases: scope needs --body CODE');
+        let rateLimitPerMinute: number | null = null;
+        if (typeof values['rate-limit'] === 'string') {
+          rateLimitPerMinute = Number(values['rate-limit']);
+          if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 1 || rateLimitPerMinute > 100_000)
+            throw new UsageError('--rate-limit must be a whole number from 1 to 100000');
+        }
         const { client, key } = await clients.create({
+          rateLimitPerMinute,
           name: values.name,
           scopes,
           serviceCodes: (values.service as string[] | undefined) ?? [],

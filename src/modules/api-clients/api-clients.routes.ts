@@ -28,6 +28,7 @@ const clientForm = Type.Object({
   serviceCodes: list,
   bodyCode: boundedField,
   open311Tokens: Type.Optional(Type.String({ maxLength: 10 })),
+  rateLimit: boundedField,
 });
 const idParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
@@ -43,6 +44,7 @@ function readForm(body: Record<string, unknown>): ClientInput {
     serviceCodes: asList(body.serviceCodes),
     bodyCode: asText(body.bodyCode),
     open311Tokens: body.open311Tokens === 'yes',
+    rateLimit: asText(body.rateLimit),
   };
 }
 
@@ -112,6 +114,7 @@ export async function registerApiClientRoutes(
             : 'All services',
           body: bodies.find((b) => b.id === c.bodyId)?.name ?? '',
           tokens: c.open311Tokens,
+          rateLimit: c.rateLimitPerMinute,
           lastUsed: c.lastUsedAt ? formatDateTime(c.lastUsedAt) : 'Never',
           created: formatDateTime(c.createdAt),
           revokedAt: c.revokedAt ? formatDateTime(c.revokedAt) : null,
@@ -131,6 +134,7 @@ export async function registerApiClientRoutes(
         serviceCodes: [],
         bodyCode: '',
         open311Tokens: false,
+        rateLimit: '',
       }),
     ),
   );

@@ -34,6 +34,8 @@ export interface ApiClient {
   bodyId: string | null;
   /** Open311: POST requests answers a token (batch style) rather than the case reference. */
   open311Tokens: boolean;
+  /** Requests a minute to the Open311 server; null: the default. */
+  rateLimitPerMinute: number | null;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
   createdAt: Date;
@@ -62,6 +64,8 @@ export interface ClientInput {
   /** The body whose cases the key reaches; '' for none. */
   bodyCode: string;
   open311Tokens: boolean;
+  /** Requests a minute, as typed; '' for the default. */
+  rateLimit: string;
 }
 
 function hashKey(key: string): string {
@@ -80,6 +84,7 @@ export class ApiClientsService {
     bodyId?: string | null;
     /** Open311: answer POST requests with a token (batch style) instead of the case reference. */
     open311Tokens?: boolean;
+    rateLimitPerMinute?: number | null;
   }): Promise<{ client: ApiClient; key: string }> {
     const prefix = crypto.randomBytes(8).toString('hex').slice(0, 10);
     const key = `cdk_${prefix}_${crypto.randomBytes(32).toString('base64url')}`;
@@ -93,6 +98,7 @@ export class ApiClientsService {
         service_codes: input.serviceCodes ?? [],
         body_id: input.bodyId ?? null,
         open311_tokens: input.open311Tokens === true,
+        rate_limit_per_minute: input.rateLimitPerMinute ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -150,8 +156,19 @@ export class ApiClientsService {
       if (known.length !== serviceCodes.length)
         problems.push({ field: 'serviceCodes', message: 'Choose services from the list' });
     }
+    let rateLimitPerMinute: number | null = null;
+    if (input.rateLimit.trim()) {
+      const n = Number(input.rateLimit.trim().replace(/,/g, ''));
+      if (!Number.isInteger(n) || n < 1 || n > 100_000)
+        problems.push({
+          field: 'rateLimit',
+          message: 'Enter a whole number of requests a minute, from 1 to 100,000',
+        });
+      else rateLimitPerMinute = n;
+    }
     if (problems.length) throw new AppError('validation_failed', problems[0]!.message, problems);
     const created = await this.create({
+      rateLimitPerMinute,
       name,
       scopes: scopes as Scope[],
       serviceCodes,
@@ -200,6 +217,21 @@ export class ApiClientsService {
     if (actor.role !== 'admin') throw new AppError('forbidden', 'Only administrators manage API keys');
   }
 
+  /**
+   * The live client whose key starts like this one, without checking the secret: only to count the
+   * requests of one client together for its rate limit (the handler checks the whole key).
+   */
+  async byKeyPrefix(key: string): Promise<{ id: string; rateLimitPerMinute: number | null } | undefined> {
+    const match = /^cdk_([a-z0-9]{10})_/.exec(key.trim());
+    if (!match) return undefined;
+    const row = await this.db
+      .selectFrom('api_client')
+      .select(['id', 'rate_limit_per_minute', 'revoked_at'])
+      .where('key_prefix', '=', match[1]!)
+      .executeTakeFirst();
+    return row && !row.revoked_at ? { id: row.id, rateLimitPerMinute: row.rate_limit_per_minute } : undefined;
+  }
+
   /** The live client a key belongs to, or undefined. Records when it was last used (at most per minute). */
   async authenticate(key: string): Promise<ApiClient | undefined> {
     const match = KEY_PATTERN.exec(key.trim());
@@ -232,6 +264,7 @@ function toClient(row: {
   service_codes: string[];
   body_id: string | null;
   open311_tokens: boolean;
+  rate_limit_per_minute: number | null;
   revoked_at: Date | null;
   last_used_at: Date | null;
   created_at: Date;
@@ -244,6 +277,7 @@ function toClient(row: {
     serviceCodes: row.service_codes,
     bodyId: row.body_id,
     open311Tokens: row.open311_tokens,
+    rateLimitPerMinute: row.rate_limit_per_minute,
     revokedAt: row.revoked_at,
     lastUsedAt: row.last_used_at,
     createdAt: row.created_at,

@@ -16,7 +16,7 @@
  * error list, written by the app's one error handler (src/infra/errors.ts) for every path under
  * /open311/. Keys come in the form body or the query string, never a cookie, so there is no CSRF check.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.js';
 import { readMultipartForm, type MultipartForm } from '../photos/photos.routes.js';
 import {
@@ -67,8 +67,34 @@ export default async function open311Server(app: FastifyInstance): Promise<void>
   });
   app.decorate('open311Server', server);
 
-  const read = { config: { csrf: false, rateLimit: { max: 600, timeWindow: '1 minute' } } };
-  const write = { config: { csrf: false, rateLimit: { max: 240, timeWindow: '1 minute' } } };
+  // Rate limits: per API client when the request carries a live client's key (an admin may set the
+  // client's own limit), else per address. Counted after the body is read, where a POST's key is.
+  const limitCache = new Map<
+    string,
+    { at: number; client?: { id: string; rateLimitPerMinute: number | null } }
+  >();
+  const clientOf = async (request: FastifyRequest) => {
+    const key = text(asForm(request.body), 'api_key') ?? text(asForm(request.query), 'api_key');
+    if (!key) return undefined;
+    const prefix = key.slice(0, 15);
+    const cached = limitCache.get(prefix);
+    if (cached && Date.now() - cached.at < 30_000) return cached.client;
+    const client = await app.apiClients.byKeyPrefix(key);
+    if (limitCache.size > 1000) limitCache.clear();
+    limitCache.set(prefix, { at: Date.now(), ...(client ? { client } : {}) });
+    return client;
+  };
+  const limit = (defaultMax: number) => ({
+    hook: 'preHandler' as const,
+    timeWindow: '1 minute',
+    keyGenerator: async (request: FastifyRequest) => {
+      const client = await clientOf(request);
+      return client ? `open311-client:${client.id}` : `open311-ip:${request.ip}`;
+    },
+    max: async (request: FastifyRequest) => (await clientOf(request))?.rateLimitPerMinute ?? defaultMax,
+  });
+  const read = { config: { csrf: false, rateLimit: limit(600) } };
+  const write = { config: { csrf: false, rateLimit: limit(240) } };
 
   app.get(`${OPEN311_BASE}/:file`, read, async (request, reply) => {
     const { name, format } = splitFile((request.params as { file: string }).file);
