@@ -289,6 +289,16 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     );
     assert.match(receipt.parsed.text ?? '', /Hello Rosa Resident|Rosa Resident/);
 
+    // Another report of the same kind at the same spot is taken, and the client told of the first.
+    const second = parseXml(
+      await (await postForm('requests.xml', form(fmsReport([['attribute[fixmystreet_id]', '4243']])))).text(),
+    );
+    assert.notEqual(second.request[0].service_request_id, fmsReference);
+    assert.match(
+      second.request[0].service_notice,
+      new RegExp(`Open reports of this kind nearby: ${fmsReference}\\.`),
+    );
+
     // FixMyStreet retries a report whose answer it did not get: the same report is the same case.
     const again = parseXml(
       await (await postForm('requests.xml', form(fmsReport([['attribute[fixmystreet_id]', '4242']])))).text(),
@@ -299,7 +309,7 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('api_client_id', '=', fmsClientId)
       .executeTakeFirstOrThrow();
-    assert.equal(Number(count.n), 1);
+    assert.equal(Number(count.n), 2, 'the retry made none');
   });
 
   it('reads list answers as repeated attribute[code] keys, as attribute[code][] and as one value', async () => {

@@ -62,6 +62,11 @@ export default async function open311Server(app: FastifyInstance): Promise<void>
     apiClients: app.apiClients,
     updateCase: (actor, reference, input) => app.casework.update(actor, reference, input),
     photos: app.photos,
+    nearbyOpen: (point, serviceCode) =>
+      app.domain.reports.nearbyOpen(point, app.config.CIVICDESK_DUPLICATE_RADIUS_METRES, {
+        serviceCode,
+        limit: 6,
+      }),
     baseUrl: app.config.baseUrl,
     councilName: app.config.CIVICDESK_COUNCIL_NAME,
   });

@@ -78,6 +78,8 @@ export interface Open311ServerDeps {
   apiClients: ApiClientsService;
   updateCase: UpdateCase;
   photos: Pick<PhotoService, 'upload' | 'urlFor' | 'maxPerOwner'>;
+  /** Open public reports of a service near a point (the web journey's "already reported?"). */
+  nearbyOpen: (point: { lat: number; lon: number }, serviceCode: string) => Promise<{ reference: string }[]>;
   baseUrl: string;
   councilName: string;
 }
@@ -246,6 +248,10 @@ export class Open311ServerService {
       ? `${description}${description ? '\n\n' : ''}${mediaUrls.map((u) => `Photo: ${u}`).join('\n')}`
       : description;
 
+    // The web journey asks the resident whether one of these is their problem; a client cannot be asked,
+    // so the report is taken and the client is told of them.
+    const nearby = await this.deps.nearbyOpen({ lat: place.lat, lon: place.lon }, service.code);
+
     let result;
     try {
       result = await this.deps.intake.submit({
@@ -277,7 +283,14 @@ export class Open311ServerService {
       }
       throw error;
     }
-    const notice = result.case.whatHappensNext || undefined;
+    const others = nearby.map((n) => n.reference).filter((r) => r !== result.case.reference);
+    const notice =
+      [
+        result.case.whatHappensNext,
+        others.length ? `Open reports of this kind nearby: ${others.slice(0, 5).join(', ')}.` : '',
+      ]
+        .filter(Boolean)
+        .join(' ') || undefined;
     if (client.open311Tokens) {
       const token = crypto.randomBytes(12).toString('base64url');
       if (result.created) await repo.insertToken(this.db, token, result.case.id, client.id);
