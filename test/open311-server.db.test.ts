@@ -16,6 +16,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
+import { Open311Client, Open311RequestError } from '../src/modules/delivery/open311/open311-client.js';
 import type { Worker } from '../src/infra/jobs/jobs.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
@@ -998,4 +999,89 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     assert.equal(parseXml(await limitedXml.text()).error[0].code, '429');
     assert.equal((await attempt(fmsKey)).status, 400, 'another client on the same address is not limited');
   });
+  for (const format of ['xml', 'json'] as const) {
+    it(`round-trips with Civicdesk's own tolerant Open311 client in ${format.toUpperCase()}`, async () => {
+      const client = (apiKey: string) =>
+        new Open311Client({
+          endpoint: base,
+          apiKey,
+          jurisdictionId: 'ashdown.example',
+          format,
+          extendedStatuses: true,
+          timeoutMs: 5000,
+        });
+      const created = await client(fmsKey).postRequest({
+        serviceCode: 'street-light',
+        lat: 53.4481234,
+        lon: -2.3456789,
+        description: `Dark all night (${format})\nsince Monday`,
+        attributes: { fault: 'out', column_number: '17' },
+        email: 'dana@example.org',
+        firstName: 'Dana',
+        lastName: 'Dark',
+      });
+      assert.match(created.serviceRequestId ?? '', /^ASH-/);
+      assert.equal(created.token, null);
+      const reference = created.serviceRequestId!;
+      const row = await db()
+        .selectFrom('cases')
+        .select(['answers', 'description', 'lat'])
+        .where('reference', '=', reference)
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(row.answers, { column_number: '17', fault: 'out' });
+      assert.equal(row.description, `Dark all night (${format})\nsince Monday`);
+      assert.equal(row.lat, 53.448123, 'six decimal places on the wire');
+
+      const posted = await client(fmsKey).postUpdate({
+        serviceRequestId: reference,
+        updateId: `round-trip-${format}`,
+        status: 'in_progress',
+        isClosed: false,
+        description: 'A contractor is booked.',
+        updatedAt: new Date(),
+      });
+      assert.match(posted.updateId, /^\d+$/);
+      const updates = await client(fmsKey).updates(
+        new Date(Date.now() - 600_000),
+        new Date(Date.now() + 60_000),
+      );
+      const mine = updates.find((u) => u.updateId === posted.updateId);
+      assert.ok(mine, 'the update is listed');
+      assert.equal(mine.serviceRequestId, reference);
+      assert.equal(mine.status, 'in_progress');
+      assert.equal(mine.description, 'A contractor is booked.');
+
+      const batch = await t.app.apiClients.create({
+        name: `Batch ${format}`,
+        scopes: ['reports:write'],
+        open311Tokens: true,
+      });
+      const tokenised = await client(batch.key).postRequest({
+        serviceCode: 'street-light',
+        lat: 53.4482,
+        lon: -2.3457,
+        description: 'Another dark lamp',
+        attributes: { fault: 'flickering' },
+        email: 'dana@example.org',
+        firstName: 'Dana',
+        lastName: 'Dark',
+      });
+      assert.equal(tokenised.serviceRequestId, null);
+      assert.match((await client(batch.key).requestIdForToken(tokenised.token!)) ?? '', /^ASH-/);
+
+      await assert.rejects(
+        client('cdk_aaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb').postRequest({
+          serviceCode: 'street-light',
+          lat: 53.4482,
+          lon: -2.3457,
+          description: '',
+          attributes: {},
+        }),
+        (error: unknown) =>
+          error instanceof Open311RequestError &&
+          error.status === 403 &&
+          /Invalid api_key/.test(error.message),
+      );
+    });
+  }
 });
