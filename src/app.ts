@@ -32,6 +32,7 @@ import { ApiClientsService } from './modules/api-clients/api-clients.service.js'
 import { IntakeService } from './modules/reports/intake.service.js';
 import reportsApi from './modules/reports/reports.api.js';
 import crmApi from './modules/crm-api/index.js';
+import open311Server from './modules/open311-server/index.js';
 import reportsModule from './modules/reports/index.js';
 import caseworkModule from './modules/casework/index.js';
 import contactCentreModule from './modules/contact-centre/index.js';
@@ -194,6 +195,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   await app.register(placesRoutes);
   await app.register(reportsApi, { intake: app.intake, apiClients: app.apiClients });
   await app.register(crmApi);
+  await app.register(open311Server);
   await app.register(reportsModule);
   await app.register(journeyRoutes);
   await app.register(photoRoutes, { photos, ownerKeyFor: photoOwnerKeyFor });

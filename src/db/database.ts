@@ -287,6 +287,10 @@ export interface ApiClientTable {
   service_codes: ColumnType<string[], string[] | undefined, string[]>;
   /** Set for a CRM's key: it reaches only this body's cases. */
   body_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Open311: answer POST requests with a token (the batch style) rather than the case reference. */
+  open311_tokens: Generated<boolean>;
+  /** Requests a minute to the Open311 server; null: the default. */
+  rate_limit_per_minute: ColumnType<number | null, number | null | undefined, number | null>;
   revoked_at: Date | null;
   last_used_at: Date | null;
   created_at: Generated<Date>;
@@ -432,6 +436,25 @@ export interface Open311UpdateSeenTable {
   received_at: Generated<Date>;
 }
 
+/** An update another system POSTed to our Open311 servicerequestupdates, claimed once per client. */
+export interface Open311ServerUpdateTable {
+  api_client_id: string;
+  update_id: string;
+  case_id: string | null;
+  state: Generated<'running' | 'done'>;
+  event_id: ColumnType<number | null, number | null | undefined, number | null>;
+  external_status_code: string | null;
+  created_at: Generated<Date>;
+}
+
+/** A token our Open311 server gave instead of an id; tokens/{token} maps it to the case. */
+export interface Open311TokenTable {
+  token: string;
+  case_id: string;
+  api_client_id: string | null;
+  created_at: Generated<Date>;
+}
+
 /** How far an Open311 endpoint's updates have been fetched. */
 export interface Open311PollTable {
   target_id: string;
@@ -550,6 +573,8 @@ export interface Database {
   inbound_email: InboundEmailTable;
   open311_update_seen: Open311UpdateSeenTable;
   open311_poll: Open311PollTable;
+  open311_server_update: Open311ServerUpdateTable;
+  open311_token: Open311TokenTable;
   response_template: ResponseTemplateTable;
   webhook_endpoint: WebhookEndpointTable;
   webhook_event: WebhookEventTable;

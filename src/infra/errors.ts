@@ -23,6 +23,12 @@ function styleFor(request: FastifyRequest): ApiStyle {
   return 'html';
 }
 
+/** The GeoReport v2 error list: one error per field problem (several are allowed), or the one message. */
+function open311Errors(status: number, message: string, fields: FieldError[]) {
+  if (status >= 500 || fields.length === 0) return [{ code: status, description: message }];
+  return fields.map((f) => ({ code: status, description: `${f.field.replace(/^\//, '')}: ${f.message}` }));
+}
+
 function toAppError(error: FastifyError | AppError | Error): AppError {
   if (error instanceof AppError) return error;
   const fastifyError = error as FastifyError;
@@ -53,13 +59,18 @@ export async function sendError(
   reply.status(status);
   switch (styleFor(request)) {
     case 'open311-xml':
-      return reply
-        .type('text/xml; charset=utf-8')
-        .send(
-          `${XML_DECLARATION}\n<errors><error><code>${status}</code><description>${escapeXml(message)}</description></error></errors>`,
-        );
+      return reply.type('text/xml; charset=utf-8').send(
+        `${XML_DECLARATION}\n<errors>${open311Errors(status, message, error.fieldErrors)
+          .map(
+            (e) =>
+              `<error><code>${e.code}</code><description>${escapeXml(e.description)}</description></error>`,
+          )
+          .join('')}</errors>`,
+      );
     case 'open311-json':
-      return reply.type('application/json; charset=utf-8').send([{ code: status, description: message }]);
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify(open311Errors(status, message, error.fieldErrors)));
     case 'api':
       return reply.type('application/problem+json; charset=utf-8').send({
         type: `https://civicdesk.invalid/problems/${error.code}`,

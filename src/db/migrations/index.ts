@@ -20,6 +20,7 @@ import * as responseTemplates from './2026_11_23_2290_response_templates.js';
 import * as queueIndexes from './2026_11_23_2300_queue_indexes.js';
 import * as contactCentre from './2026_12_05_1200_contact_centre.js';
 import * as caseAccess from './2026_12_05_1210_case_access.js';
+import * as open311Server from './2026_12_05_1300_open311_server.js';
 import * as caseDuplicates from './2026_12_05_1400_case_duplicates.js';
 
 export const migrations: Record<string, Migration> = {
@@ -40,5 +41,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_2300_queue_indexes': queueIndexes,
   '2026_12_05_1200_contact_centre': contactCentre,
   '2026_12_05_1210_case_access': caseAccess,
+  '2026_12_05_1300_open311_server': open311Server,
   '2026_12_05_1400_case_duplicates': caseDuplicates,
 };

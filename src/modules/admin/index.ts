@@ -28,6 +28,7 @@ import { registerDeliveryRoutes } from '../delivery/delivery.routes.js';
 import { registerOpen311TargetRoutes } from '../delivery/open311/open311.routes.js';
 import { registerResponseTemplateRoutes } from '../response-templates/response-templates.routes.js';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
+import { registerApiClientRoutes } from '../api-clients/api-clients.routes.js';
 
 const NAVIGATION = [
   { href: '/admin/services', text: 'Services' },
@@ -37,6 +38,7 @@ const NAVIGATION = [
   { href: '/admin/delivery', text: 'Delivery' },
   { href: '/admin/response-templates', text: 'Response templates' },
   { href: '/admin/webhooks', text: 'Webhooks' },
+  { href: '/admin/api-clients', text: 'API keys' },
   { href: '/admin/calendars', text: 'Calendars' },
   { href: '/admin/areas', text: 'Areas' },
   { href: '/admin/catalogue', text: 'Catalogue file' },
@@ -544,6 +546,7 @@ export default async function adminModule(app: FastifyInstance): Promise<void> {
   await registerOpen311TargetRoutes(app, { render, adminOnly });
   await registerResponseTemplateRoutes(app, { render, adminOnly });
   await registerWebhookRoutes(app, { render, adminOnly });
+  await registerApiClientRoutes(app, { render, adminOnly });
   await registerCalendarRoutes(app, { render, adminOnly });
 
   app.get('/admin/areas', adminOnly, async (request, reply) => {

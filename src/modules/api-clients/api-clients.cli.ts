@@ -5,17 +5,21 @@ export const apiClientCommand: CliCommand = {
   name: 'api-client',
   summary: 'Create, list or revoke keys for systems that call the JSON API or Open311.',
   usage:
-    'civicdesk api-client create --name NAME [--scope reports:write ...] [--service CODE ...] [--body CODE]\n' +
+    'civicdesk api-client create --name NAME [--scope reports:write ...] [--service CODE ...] [--body CODE] [--open311-tokens] [--rate-limit N]\n' +
     '       civicdesk api-client list\n       civicdesk api-client revoke PREFIX',
   details: `create prints the new key once: store it in the other system, it cannot be shown again. With no
 --service the client may report to every service. Scopes: ${SCOPES.join(', ')} (default reports:write).
 A CRM's key (cases:read, cases:write) needs --body: it reaches that body's cases only.
+An Open311 client (FixMyStreet) needs reports:write to POST requests, or open311:write to POST requests
+and servicerequestupdates; --open311-tokens answers its POST requests with a token (batch style).
 revoke stops a key working at once; PREFIX is the part after "cdk_" shown by list.`,
   options: {
     name: { type: 'string', description: 'who the key is for, e.g. "FixMyStreet"' },
     scope: { type: 'string', multiple: true, description: `a permission: ${SCOPES.join(' or ')}` },
     service: { type: 'string', multiple: true, description: 'a service code the client may report to' },
     body: { type: 'string', description: 'the body whose cases a CRM key reaches, e.g. ashdown' },
+    'open311-tokens': { type: 'boolean', description: 'Open311: answer POST requests with a token' },
+    'rate-limit': { type: 'string', description: 'Open311 requests a minute this client may make' },
   },
   async run({ values, positionals, env }) {
     const [action, prefix] = positionals;
@@ -40,11 +44,19 @@ revoke stops a key working at once; PREFIX is the part after "cdk_" shown by lis
         }
         if (scopes.some((s) => s.startsWith('cases:')) && !bodyId)
           throw new UsageError('a key with a cases: scope needs --body CODE');
+        let rateLimitPerMinute: number | null = null;
+        if (typeof values['rate-limit'] === 'string') {
+          rateLimitPerMinute = Number(values['rate-limit']);
+          if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 1 || rateLimitPerMinute > 100_000)
+            throw new UsageError('--rate-limit must be a whole number from 1 to 100000');
+        }
         const { client, key } = await clients.create({
+          rateLimitPerMinute,
           name: values.name,
           scopes,
           serviceCodes: (values.service as string[] | undefined) ?? [],
           bodyId,
+          open311Tokens: values['open311-tokens'] === true,
         });
         console.log(
           `Created API client "${client.name}" (prefix ${client.keyPrefix}). Its key, shown only now:\n\n  ${key}\n`,
@@ -54,7 +66,7 @@ revoke stops a key working at once; PREFIX is the part after "cdk_" shown by lis
       if (action === 'list') {
         for (const c of await clients.list()) {
           console.log(
-            `${c.keyPrefix}  ${c.revokedAt ? 'revoked' : 'active '}  ${c.name}  scopes: ${c.scopes.join(', ') || '-'}  services: ${c.serviceCodes.join(', ') || 'all'}`,
+            `${c.keyPrefix}  ${c.revokedAt ? 'revoked' : 'active '}  ${c.name}  scopes: ${c.scopes.join(', ') || '-'}  services: ${c.serviceCodes.join(', ') || 'all'}${c.open311Tokens ? '  open311: tokens' : ''}`,
           );
         }
         return 0;

@@ -73,7 +73,8 @@ function crlf(value: string): string {
   return value.replace(/\r?\n/g, '\r\n');
 }
 
-const OUR_STATUS_TO_EXTENDED: Record<CaseStatus, string> = {
+/** Our status as mySociety's extended status (UPPERCASE, as POSTed; the Open311 server lowercases it). */
+export const OUR_STATUS_TO_EXTENDED: Record<CaseStatus, string> = {
   received: 'OPEN',
   in_progress: 'IN_PROGRESS',
   action_scheduled: 'ACTION_SCHEDULED',
