@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import sharp from 'sharp';
 import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import type { Worker } from '../src/infra/jobs/jobs.js';
-import { timeLeft } from '../src/modules/casework/casework.service.js';
+import { emailDeliveryState, timeLeft } from '../src/modules/casework/casework.service.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
@@ -23,6 +23,23 @@ it('says how long is left before a case is due, or how long it is overdue', () =
   assert.equal(timeLeft(new Date('2026-12-01T10:20:00Z'), now), '20 minutes left');
   assert.equal(timeLeft(new Date('2026-11-30T09:00:00Z'), now), '1 day 1 hour overdue');
   assert.equal(timeLeft(null, now), 'no due date');
+});
+
+it('says what became of an email from its outbox job', () => {
+  const job = (status: string, attempts: number, last_error: string | null = null) => ({
+    status,
+    attempts,
+    last_error,
+  });
+  assert.equal(emailDeliveryState(job('pending', 0)).text, 'Waiting to send');
+  assert.equal(emailDeliveryState(job('running', 1)).text, 'Sending', 'a claimed job is not a failure');
+  assert.equal(
+    emailDeliveryState(job('pending', 2, '421 try later')).text,
+    'Retrying after 2 failed attempts: 421 try later',
+  );
+  assert.equal(emailDeliveryState(job('done', 1)).text, 'Sent');
+  assert.equal(emailDeliveryState(job('dead', 8, '550 no such user')).text, 'Not sent: 550 no such user');
+  assert.equal(emailDeliveryState(undefined).text, 'Sent (no longer tracked)');
 });
 
 describeEachEngine('the case page', (getDatabase) => {

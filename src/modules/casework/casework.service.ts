@@ -94,10 +94,13 @@ export function emailDeliveryState(
       return { text: 'Sent', tag: 'govuk-tag--green' };
     case 'dead':
       return { text: `Not sent: ${job.last_error ?? 'gave up'}`, tag: 'govuk-tag--red' };
+    case 'running':
+      return { text: 'Sending', tag: 'govuk-tag--grey' };
     default:
+      // A pending job's attempts have all failed (a worker counts an attempt when it claims the job).
       return job.attempts > 0
         ? {
-            text: `Retrying (${job.attempts} failed ${job.attempts === 1 ? 'attempt' : 'attempts'})`,
+            text: `Retrying after ${job.attempts} failed ${job.attempts === 1 ? 'attempt' : 'attempts'}${job.last_error ? `: ${job.last_error}` : ''}`,
             tag: 'govuk-tag--yellow',
           }
         : { text: 'Waiting to send', tag: 'govuk-tag--grey' };
