@@ -90,7 +90,7 @@ export function registerCaseRoutes(app: FastifyInstance): void {
       })),
       assigneeOptions: [
         { value: '', text: 'Nobody' },
-        ...view.staff.map((s) => ({
+        ...view.colleagues.map((s) => ({
           value: s.id,
           text: s.id === request.staff!.id ? `${s.name} (you)` : s.name,
           selected: s.id === view.row.assignee_staff_id,

@@ -301,7 +301,7 @@ export class CaseworkService {
       duplicates: duplicates.duplicates,
       team: teams.find((t) => t.id === row.team_id),
       teams: teams.filter((t) => t.bodyId === row.body_id),
-      staff,
+      colleagues: staff,
       assignee: staff.find((s) => s.id === row.assignee_staff_id),
       contact,
       otherCases: otherCases.map((c) => ({ ...c, statusLabel: STATUS_LABELS[c.status] })),
