@@ -107,7 +107,11 @@ describeEachEngine('the case page', (getDatabase) => {
   it('shows the photos to staff of the case’s body, and to nobody else', async () => {
     const page = await officer.get(`/staff/cases/${reference}`);
     assert.match(page.body, new RegExp(`src="/staff/cases/${reference}/photos/${photoId}/thumbnail"`));
-    assert.match(page.body, /class="app-staff-bar__who">Olu Officer \(demo\) \(Officer\)</, 'who is signed in');
+    assert.match(
+      page.body,
+      /class="app-staff-bar__who">Olu Officer \(demo\) \(Officer\)</,
+      'who is signed in',
+    );
     assert.match(page.body, /data-module="app-case-map"[^>]*>|data-lat="53.45"/);
     assert.match(page.body, /left\)|overdue\)/, 'the due date says how long is left');
     const full = await officer.get(`/staff/cases/${reference}/photos/${photoId}/full`);

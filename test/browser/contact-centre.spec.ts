@@ -97,7 +97,7 @@ describe('the contact centre in a browser', () => {
     assert.match(await page.locator('.govuk-error-summary').innerText(), /confirm they are none of them/);
     await Promise.all([page.waitForEvent('load'), page.getByRole('link', { name: /^Jane Caller/ }).click()]);
     await check(/Jane Caller/, 'the contact page');
-    assert.equal(await page.getByRole('link', { name: webReference }).count(), 1);
+    assert.equal(await page.locator('#cases + table').getByRole('link', { name: webReference }).count(), 1);
   });
 
   it('takes a phone report for the caller and shows the reference to read back', async () => {
@@ -154,7 +154,7 @@ describe('the contact centre in a browser', () => {
     assert.match(await page.locator('.govuk-error-summary').innerText(), /Reported from must be a real date/);
     assert.match(
       (await page.locator('th[aria-sort="descending"]').textContent()) ?? '',
-      /^Reported \(sorted descending, select to change\)$/,
+      /^Reported ▼ \(sorted descending, select to change\)$/,
     );
   });
 });
