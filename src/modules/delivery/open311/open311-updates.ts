@@ -99,7 +99,7 @@ export class Open311Updates {
         throw new Error('The endpoint has not given this case an id yet');
       }
       const client = clientFor(delivery.target, this.box, this.options.timeoutMs);
-      await client.postUpdate(
+      const posted = await client.postUpdate(
         {
           serviceRequestId: delivery.external_id,
           updateId: String(payload.updateId),
@@ -110,6 +110,9 @@ export class Open311Updates {
         },
         context.signal,
       );
+      // The endpoint lists our own update among its updates too: marked seen now, the poller does not
+      // bring it back as if the system had said it (and email the resident a second time).
+      await repo.claimUpdate(this.db, delivery.target.id, posted.updateId, delivery.case_id);
     });
   }
 

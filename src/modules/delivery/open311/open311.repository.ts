@@ -34,6 +34,7 @@ export async function deliveryWithTarget(db: Executor, deliveryId: string) {
     .innerJoin('delivery_target', 'delivery_target.id', 'case_delivery.target_id')
     .select([
       'case_delivery.id',
+      'case_delivery.case_id',
       'case_delivery.external_id',
       'delivery_target.id as target_id',
       'delivery_target.settings',
