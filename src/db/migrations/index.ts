@@ -19,6 +19,7 @@ import * as open311Client from './2026_11_23_2280_open311_client.js';
 import * as responseTemplates from './2026_11_23_2290_response_templates.js';
 import * as queueIndexes from './2026_11_23_2300_queue_indexes.js';
 import * as contactCentre from './2026_12_05_1200_contact_centre.js';
+import * as staffAdmin from './2026_12_05_1500_staff_admin.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_1800_foundation': foundation,
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_2290_response_templates': responseTemplates,
   '2026_11_23_2300_queue_indexes': queueIndexes,
   '2026_12_05_1200_contact_centre': contactCentre,
+  '2026_12_05_1500_staff_admin': staffAdmin,
 };
