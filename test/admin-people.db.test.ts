@@ -10,6 +10,7 @@ import { after, before, it } from 'node:test';
 import { pino } from 'pino';
 import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import type { Worker } from '../src/infra/jobs/jobs.js';
+import { toLocal } from '../src/lib/working-time.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
@@ -449,7 +450,7 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
     assert.match(aboutAgent.body, /<code>staff\.enabled<\/code>/);
     assert.doesNotMatch(aboutAgent.body, /<code>staff\.unlocked<\/code>/);
 
-    const today = new Date().toISOString().slice(0, 10);
+    const today = toLocal(new Date(), 'Europe/London').date;
     const inRange = await admin.get(`/admin/audit?action=staff.unlocked&from=${today}&to=${today}`);
     assert.match(inRange.body, /Events 1 to 1 of 1/);
     const before = await admin.get(`/admin/audit?action=staff.unlocked&to=2020-01-01`);
@@ -458,8 +459,46 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
     assert.equal(badDate.statusCode, 400);
     assert.match(badDate.body, /href="#from">Enter the from date/);
 
+    const reversed = await admin.get('/admin/audit?from=2026-12-05&to=2026-12-01');
+    assert.equal(reversed.statusCode, 400);
+    assert.match(reversed.body, /href="#to">The to date must be the same as or after the from date/);
+
+    const disabled = await getDatabase()
+      .db.selectFrom('audit_event')
+      .select(['ip', 'staff_user_id', 'detail'])
+      .where('action', '=', 'staff.disabled')
+      .executeTakeFirstOrThrow();
+    assert.equal(disabled.ip, admin.remoteAddress, 'from where');
+    assert.equal(disabled.staff_user_id, await staffId(login('admin').email), 'who');
+    const detail = (typeof disabled.detail === 'string' ? JSON.parse(disabled.detail) : disabled.detail) as {
+      targetStaffId: string;
+    };
+    assert.equal(detail.targetStaffId, agentId, 'to whom');
+
     const noCase = await admin.get('/admin/audit?reference=ASH-0000-0000');
     assert.match(noCase.body, /No events match/);
+  });
+
+  it('shows views of a case with its link, found by the case reference in any form', async () => {
+    const { case: reported } = await t.app.intake.submit({
+      serviceCode: 'pothole',
+      lat: 53.45,
+      lon: -2.38,
+      description: 'Deep pothole by the zebra crossing',
+      answers: { danger: 'no', size: 'large' },
+      reporter: { name: 'Rosa Resident', email: 'rosa@example.org' },
+      channel: 'web',
+    });
+    const officer = browser();
+    await officer.signIn(login('officer').email, login('officer').password);
+    assert.equal((await officer.get(`/staff/cases/${reported.reference}`)).statusCode, 200);
+
+    const typed = reported.reference.toLowerCase().replace(/-/g, ' ');
+    const found = await admin.get(`/admin/audit?reference=${encodeURIComponent(typed)}`);
+    assert.match(found.body, /<code>case\.viewed<\/code>/);
+    assert.match(found.body, new RegExp(`<a class="govuk-link" href="/staff/cases/${reported.reference}">`));
+    assert.match(found.body, /Olu Officer \(demo\)/);
+    assert.doesNotMatch(found.body, /<code>staff\./, 'only the case’s events');
   });
 
   it('pages the audit trail 50 at a time', async () => {

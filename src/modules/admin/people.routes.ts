@@ -21,6 +21,7 @@ import type { StaffRole } from '../../db/database.js';
 import { formatDateTime } from '../../lib/dates.js';
 import { AppError } from '../../lib/errors.js';
 import { asText, FormErrors } from '../../lib/forms.js';
+import { fromLocal } from '../../lib/working-time.js';
 import {
   STAFF_ROLES,
   STATUS_LABELS,
@@ -42,6 +43,7 @@ const personForm = Type.Object({
   teamCode: boundedField,
 });
 const AUDIT_PAGE_SIZE = 50;
+const UK = 'Europe/London';
 
 /** What the person's page says after an action, by the `done` query value. */
 const DONE_MESSAGES: Record<string, string> = {
@@ -92,11 +94,11 @@ function when(date: Date | null): string {
   return date ? formatDateTime(date) : 'Not yet';
 }
 
-/** A date typed as YYYY-MM-DD, as midnight UTC, or undefined. */
-function parseDay(text: string): Date | undefined {
+/** A real date typed as YYYY-MM-DD (what a date input sends), or undefined. */
+function parseDay(text: string): string | undefined {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return undefined;
   const date = new Date(`${text}T00:00:00Z`);
-  return Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== text ? undefined : date;
+  return Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== text ? undefined : text;
 }
 
 export async function registerPeopleRoutes(
@@ -409,15 +411,17 @@ export async function registerPeopleRoutes(
       const to = toText ? parseDay(toText) : undefined;
       if (fromText && !from) errors.add('from', 'Enter the from date as year-month-day, like 2026-12-05');
       if (toText && !to) errors.add('to', 'Enter the to date as year-month-day, like 2026-12-05');
-      if (from && to && to < from) errors.add('to', 'The to date must be the same as or after the from date');
+      if (from && to && to < from) {
+        errors.add('to', 'The to date must be the same as or after the from date');
+      }
       const page = query.page ?? 1;
       const result = await app.casework.auditTrail({
         ...(personId ? { staffId: personId } : {}),
         ...(query.action ? { action: query.action } : {}),
         ...(query.reference?.trim() ? { caseReference: query.reference.trim() } : {}),
-        ...(from && !errors.any ? { from } : {}),
-        // Up to the end of the "to" day.
-        ...(to && !errors.any ? { to: new Date(to.getTime() + 24 * 3600_000) } : {}),
+        // Whole days in UK time, as the times on the page are: from its midnight to the end of the "to" day.
+        ...(from && !errors.any ? { from: fromLocal(from, 0, UK) } : {}),
+        ...(to && !errors.any ? { to: fromLocal(to, 24 * 60, UK) } : {}),
         page,
         pageSize: AUDIT_PAGE_SIZE,
       });

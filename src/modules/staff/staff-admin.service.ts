@@ -91,7 +91,7 @@ export class StaffAdminService {
   }
 
   async person(id: string): Promise<Person | undefined> {
-    const row = (await repo.listStaff(this.db, {})).find((r) => r.id === id);
+    const [row] = await repo.listStaff(this.db, { id });
     return row ? toPerson(row, this.deps.staff.now()) : undefined;
   }
 

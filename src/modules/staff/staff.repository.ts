@@ -288,7 +288,7 @@ export interface StaffListRow extends StaffRow {
 /** Everyone, with their body and team, by name; optionally of one body and one role. */
 export function listStaff(
   db: Executor,
-  filters: { bodyId?: string; role?: StaffRow['role'] },
+  filters: { id?: string; bodyId?: string; role?: StaffRow['role'] },
 ): Promise<StaffListRow[]> {
   let query = db
     .selectFrom('staff_user')
@@ -301,6 +301,7 @@ export function listStaff(
       'team.code as team_code',
       'team.name as team_name',
     ]);
+  if (filters.id) query = query.where('staff_user.id', '=', filters.id);
   if (filters.bodyId) query = query.where('staff_user.body_id', '=', filters.bodyId);
   if (filters.role) query = query.where('staff_user.role', '=', filters.role);
   return query.orderBy('staff_user.name').orderBy('staff_user.email').execute();
