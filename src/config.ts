@@ -238,6 +238,13 @@ export const ConfigSchema = Type.Object(
       default: 60,
       description: 'How long a staff password reset link works. Each link works once.',
     }),
+    CIVICDESK_STAFF_INVITATION_HOURS: Type.Integer({
+      minimum: 1,
+      maximum: 14 * 24,
+      default: 72,
+      description:
+        'How long the link in an invitation to a new staff account (sent when an admin adds a person) works. Each link works once; an admin can send another.',
+    }),
     CIVICDESK_TRUST_PROXY: Type.Boolean({
       default: false,
       description: 'Set to true behind a reverse proxy so client addresses come from X-Forwarded-For.',

@@ -101,6 +101,8 @@ export interface StaffPasswordResetTable {
   created_at: Date;
   expires_at: Date;
   used_at: Date | null;
+  /** An invitation sets a new account's first password; a reset replaces one. */
+  purpose: Generated<'reset' | 'invitation'>;
 }
 
 export interface SessionTable {

@@ -170,4 +170,52 @@ describe('administration pages in a browser', () => {
     await assertNoAxeViolations(page, 'the closure form with an error');
     problems.assertNone('the closure form with an error');
   });
+  it('audits people, a person, the person forms and confirmations, and the audit trail', async () => {
+    const { app } = server.testApp;
+    const officer = await app.db
+      .selectFrom('staff_user')
+      .select('id')
+      .where('role', '=', 'officer')
+      .executeTakeFirstOrThrow();
+    await audit('/admin/people', /^People$/);
+    await audit('/admin/people?role=officer', /^People$/);
+    await audit('/admin/people/new', /^Add a person$/);
+    await audit(`/admin/people/${officer.id}`, /^Olu Officer \(demo\)/);
+    await audit(`/admin/people/${officer.id}/edit`, /^Change Olu Officer \(demo\)$/);
+    await audit(`/admin/people/${officer.id}/disable`, /^Disable Olu Officer \(demo\)’s account\?$/);
+    await audit('/admin/audit', /^Audit trail$/);
+  });
+
+  it('shows an axe-clean error state when adding a person with no role and a bad email address', async () => {
+    problems.clear();
+    await page.goto(server.url('/admin/people/new'));
+    await page.getByLabel('Full name').fill('Nia Newcomer');
+    await page.getByLabel('Email address').fill('nia at ashdown');
+    await page.getByLabel('Body', { exact: true }).selectOption('ashdown');
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.getByRole('button', { name: 'Add person and send invitation' }).click(),
+    ]);
+    assert.match(await page.title(), /^Error: Add a person – /);
+    const links = page.locator('.govuk-error-summary a');
+    assert.deepEqual(
+      (await links.allTextContents()).map((t) => t.trim()),
+      ['Enter an email address in the correct format, like name@example.com', 'Choose their role'],
+    );
+    assert.equal(await page.getByLabel('Full name').inputValue(), 'Nia Newcomer');
+    await page.waitForFunction('document.activeElement?.classList.contains("govuk-error-summary")');
+    await assertNoAxeViolations(page, 'the person form with errors');
+    problems.assertNone('the person form with errors');
+
+    // With the problems put right, the person is added and their page is axe-clean too.
+    await page.getByLabel('Email address').fill('nia@ashdown.example');
+    await page.getByLabel('Officer', { exact: true }).check();
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.getByRole('button', { name: 'Add person and send invitation' }).click(),
+    ]);
+    assert.match((await page.locator('.govuk-notification-banner').textContent()) ?? '', /Person added/);
+    await assertNoAxeViolations(page, 'a newly added person');
+    await audit('/admin/audit?action=staff.added', /^Audit trail$/);
+  });
 });

@@ -22,6 +22,7 @@ import * as contactCentre from './2026_12_05_1200_contact_centre.js';
 import * as caseAccess from './2026_12_05_1210_case_access.js';
 import * as open311Server from './2026_12_05_1300_open311_server.js';
 import * as caseDuplicates from './2026_12_05_1400_case_duplicates.js';
+import * as staffAdmin from './2026_12_05_1500_staff_admin.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_1800_foundation': foundation,
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_05_1210_case_access': caseAccess,
   '2026_12_05_1300_open311_server': open311Server,
   '2026_12_05_1400_case_duplicates': caseDuplicates,
+  '2026_12_05_1500_staff_admin': staffAdmin,
 };

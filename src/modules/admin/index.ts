@@ -1,6 +1,6 @@
 /**
  * Administration pages (staff with the admin role): services and their questions, routing rules and the
- * routing test bench, bodies and teams, calendars, areas and the catalogue file. Every page works
+ * routing test bench, bodies and teams, staff accounts and the audit trail, calendars, areas and the catalogue file. Every page works
  * without JavaScript; every form follows the GOV.UK pattern (POST → validate → 303, or the form again
  * with an error summary).
  */
@@ -24,6 +24,7 @@ import { fillTemplate } from '../../lib/email-template.js';
 import { registerAreaRoutes } from './areas.routes.js';
 import { registerCalendarRoutes } from './calendars.routes.js';
 import { registerOrganisationRoutes } from './organisations.routes.js';
+import { registerPeopleRoutes } from './people.routes.js';
 import { registerDeliveryRoutes } from '../delivery/delivery.routes.js';
 import { registerOpen311TargetRoutes } from '../delivery/open311/open311.routes.js';
 import { registerResponseTemplateRoutes } from '../response-templates/response-templates.routes.js';
@@ -35,6 +36,7 @@ const NAVIGATION = [
   { href: '/admin/routing', text: 'Routing rules' },
   { href: '/admin/routing/test', text: 'Test bench' },
   { href: '/admin/organisations', text: 'Bodies and teams' },
+  { href: '/admin/people', text: 'People' },
   { href: '/admin/delivery', text: 'Delivery' },
   { href: '/admin/response-templates', text: 'Response templates' },
   { href: '/admin/webhooks', text: 'Webhooks' },
@@ -42,6 +44,7 @@ const NAVIGATION = [
   { href: '/admin/calendars', text: 'Calendars' },
   { href: '/admin/areas', text: 'Areas' },
   { href: '/admin/catalogue', text: 'Catalogue file' },
+  { href: '/admin/audit', text: 'Audit trail' },
 ];
 
 const DATATYPE_LABELS: Record<(typeof QUESTION_DATATYPES)[number], string> = {
@@ -542,6 +545,7 @@ export default async function adminModule(app: FastifyInstance): Promise<void> {
 
   // ---------------------------------------------------------------- bodies, calendars, areas
   await registerOrganisationRoutes(app, { render, adminOnly });
+  await registerPeopleRoutes(app, { render, adminOnly });
   await registerDeliveryRoutes(app, { render, adminOnly });
   await registerOpen311TargetRoutes(app, { render, adminOnly });
   await registerResponseTemplateRoutes(app, { render, adminOnly });

@@ -16,6 +16,7 @@ import { AppError } from '../../lib/errors.js';
 import type { CalendarsService } from '../calendars/calendars.service.js';
 import { INTERACTION_KINDS, type ContactsService } from '../contacts/contacts.service.js';
 import { dueDate } from '../../lib/working-time.js';
+import { normaliseReference } from '../../lib/reference.js';
 import { formatDateTime } from '../../lib/dates.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
 import { STATUS_LABELS } from '../reports/reports.service.js';
@@ -36,6 +37,18 @@ export interface Actor {
   ip?: string;
   /** Another system (a CRM's API key, whose id and name these are), not a member of staff: update() only. */
   integration?: boolean;
+}
+
+/** One row of the audit trail as the admin view shows it. */
+export interface AuditEntry {
+  id: number;
+  action: string;
+  at: Date;
+  ip: string | null;
+  /** Who did it (null for another system, or a deleted account). */
+  staff: { id: string; name: string; email: string } | null;
+  caseReference: string | null;
+  detail: Record<string, unknown>;
 }
 
 /** Statuses that close a case; the others keep it open. */
@@ -221,6 +234,59 @@ export class CaseworkService {
   private async assignableStaff(actor: Actor, caseBodyId: string) {
     const own = await repo.staffOfBody(this.db, caseBodyId);
     return caseBodyId === actor.bodyId ? own : [...own, ...(await repo.staffOfBody(this.db, actor.bodyId))];
+  }
+
+  /**
+   * The audit trail for administrators (the route checks the role): newest first, a page at a time,
+   * filtered by person (who did it, or whose account it was done to), action, case and time. A case
+   * reference that matches no case matches no event.
+   */
+  async auditTrail(query: {
+    staffId?: string;
+    action?: string;
+    caseReference?: string;
+    from?: Date;
+    to?: Date;
+    page: number;
+    pageSize: number;
+  }): Promise<{ events: AuditEntry[]; total: number; actions: string[] }> {
+    const filter: repo.AuditFilter = {
+      ...(query.staffId ? { staffId: query.staffId } : {}),
+      ...(query.action ? { action: query.action } : {}),
+      ...(query.from ? { from: query.from } : {}),
+      ...(query.to ? { to: query.to } : {}),
+    };
+    if (query.caseReference) {
+      const found = await repo.caseIdByReference(this.db, normaliseReference(query.caseReference));
+      if (!found) return { events: [], total: 0, actions: await repo.auditActions(this.db) };
+      filter.caseId = found.id;
+    }
+    const [rows, total, actions] = await Promise.all([
+      repo.auditEvents(this.db, filter, {
+        limit: query.pageSize,
+        offset: (query.page - 1) * query.pageSize,
+      }),
+      repo.countAuditEvents(this.db, filter),
+      repo.auditActions(this.db),
+    ]);
+    return {
+      events: rows.map((row) => ({
+        id: Number(row.id),
+        action: row.action,
+        at: row.created_at,
+        ip: row.ip,
+        staff: row.staff_user_id
+          ? { id: row.staff_user_id, name: row.staff_name ?? '', email: row.staff_email ?? '' }
+          : null,
+        caseReference: row.case_reference,
+        detail: (typeof row.detail === 'string' ? JSON.parse(row.detail) : row.detail) as Record<
+          string,
+          unknown
+        >,
+      })),
+      total,
+      actions,
+    };
   }
 
   /** Records something a member of staff did or saw that is not an action on a case (viewing a contact). */

@@ -12,6 +12,7 @@ import { AppError } from '../../lib/errors.js';
 import { registerAccountRoutes } from './account.routes.js';
 import { registerPasswordResetRoutes } from './password-reset.routes.js';
 import { registerSignInRoutes } from './sign-in.routes.js';
+import { StaffAdminService } from './staff-admin.service.js';
 import { StaffService, staffSecuritySettings, type StaffUser } from './staff.service.js';
 import { TOTP_SETUP_PATH } from './staff.view-models.js';
 
@@ -29,6 +30,8 @@ declare module 'fastify' {
     requireStaff(roles?: StaffRole[], options?: RequireStaffOptions): preHandlerAsyncHookHandler;
     /** Staff identity and sign-in rules (the account, TOTP, lockout, password reset). */
     staffAccounts: StaffService;
+    /** Staff accounts as administrators manage them (/admin/people). */
+    staffAdmin: StaffAdminService;
   }
 }
 
@@ -48,6 +51,16 @@ export default fp(
       now: opts.now,
     });
     app.decorate('staffAccounts', staffService);
+    app.decorate(
+      'staffAdmin',
+      new StaffAdminService(app.db, {
+        staff: staffService,
+        organisations: app.domain.organisations,
+        jobs: app.jobs,
+        councilName: app.config.CIVICDESK_COUNCIL_NAME,
+        baseUrl: app.config.baseUrl,
+      }),
+    );
 
     // Who the session belongs to, whether or not they have finished setting up TOTP; once per request.
     const signedIn = new WeakMap<FastifyRequest, StaffUser | null>();

@@ -69,7 +69,10 @@ export function registerPasswordResetRoutes(app: FastifyInstance, staffService: 
       const target = kept ? await staffService.passwordResetTarget(kept) : undefined;
       if (!target) return renderStaffPage(request, reply, 'reset-link-invalid.njk', {}, { status: 410 });
       noStore(reply);
-      return renderStaffPage(request, reply, 'reset-password.njk', { email: target.email });
+      return renderStaffPage(request, reply, 'reset-password.njk', {
+        email: target.email,
+        invitation: target.linkPurpose === 'invitation',
+      });
     },
   );
 
@@ -103,7 +106,11 @@ export function registerPasswordResetRoutes(app: FastifyInstance, staffService: 
           request,
           reply,
           'reset-password.njk',
-          { email: target?.email, errors: formErrors(result.problems) },
+          {
+            email: target?.email,
+            invitation: target?.linkPurpose === 'invitation',
+            errors: formErrors(result.problems),
+          },
           { status: 400 },
         );
       }

@@ -50,6 +50,28 @@ If you did not ask for this, you do not need to do anything: your password has n
   );
 }
 
+export function invitationEmail(
+  ctx: EmailContext,
+  to: { email: string; name: string },
+  link: string,
+  expiresAt: Date,
+  invitedBy?: string,
+): OutgoingEmail {
+  return email(
+    to.email,
+    `Your ${ctx.councilName} Civicdesk account`,
+    `Dear ${to.name},
+
+${invitedBy ? `${invitedBy} has made you` : 'You have'} a Civicdesk account at ${ctx.councilName}, with this email address as its sign-in. To choose your password, open this link:
+
+${link}
+
+The link works once, until ${formatTime(expiresAt)}. If it has stopped working, ask your Civicdesk administrator to send you a new one.
+
+If you were not expecting this, you do not need to do anything: nobody can sign in to the account until a password is chosen with this link.`,
+  );
+}
+
 export function accountLockedEmail(
   ctx: EmailContext,
   to: { email: string; name: string },
@@ -91,10 +113,14 @@ ${ctx.baseUrl}/staff/forgotten-password`,
 export function twoFactorChangedEmail(
   ctx: EmailContext,
   to: { email: string; name: string },
-  change: 'on' | 'off' | 'new-codes' | 'recovery-code-used',
+  change: 'on' | 'off' | 'new-codes' | 'recovery-code-used' | 'reset-by-admin',
   at: Date,
 ): OutgoingEmail {
   const what = {
+    'reset-by-admin': [
+      'Two-step verification was reset on your Civicdesk account',
+      'an administrator reset two-step verification (your authenticator app and recovery codes no longer work; you will be asked to set it up again if your role requires it)',
+    ],
     on: ['Two-step verification is on for your Civicdesk account', 'two-step verification was turned on'],
     off: ['Two-step verification is off for your Civicdesk account', 'two-step verification was turned off'],
     'new-codes': [

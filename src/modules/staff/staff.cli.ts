@@ -1,6 +1,6 @@
 /**
- * `civicdesk staff create`: how a new installation gets its first administrator (and how anyone adds
- * staff before the admin pages for people exist). The password is generated and shown once; an
+ * `civicdesk staff create`: how a new installation gets its first administrator (after that, admins add
+ * people at /admin/people, which invites them by email). The password is generated and shown once; an
  * administrator sets up an authenticator app at first sign-in.
  */
 import crypto from 'node:crypto';

@@ -174,7 +174,13 @@ export async function endAllSessions(db: Executor, id: string, now: Date): Promi
 
 export async function insertPasswordReset(
   db: Executor,
-  reset: { tokenHash: string; staffUserId: string; now: Date; expiresAt: Date },
+  reset: {
+    tokenHash: string;
+    staffUserId: string;
+    now: Date;
+    expiresAt: Date;
+    purpose?: 'reset' | 'invitation';
+  },
 ): Promise<void> {
   await db
     .insertInto('staff_password_reset')
@@ -183,6 +189,7 @@ export async function insertPasswordReset(
       staff_user_id: reset.staffUserId,
       created_at: reset.now,
       expires_at: reset.expiresAt,
+      purpose: reset.purpose ?? 'reset',
     })
     .execute();
 }
@@ -211,15 +218,15 @@ export async function findUsablePasswordReset(
   db: Executor,
   tokenHash: string,
   now: Date,
-): Promise<string | undefined> {
+): Promise<{ staffUserId: string; purpose: 'reset' | 'invitation' } | undefined> {
   const row = await db
     .selectFrom('staff_password_reset')
-    .select('staff_user_id')
+    .select(['staff_user_id', 'purpose'])
     .where('token_hash', '=', tokenHash)
     .where('used_at', 'is', null)
     .where('expires_at', '>', now)
     .executeTakeFirst();
-  return row?.staff_user_id;
+  return row ? { staffUserId: row.staff_user_id, purpose: row.purpose } : undefined;
 }
 
 /** Uses the link up: the staff user's id the first time, undefined ever after or once expired. */
@@ -257,7 +264,7 @@ export async function insertStaff(
     role: StaffRow['role'];
     body_id: string;
     team_id: string | null;
-    password_hash: string;
+    password_hash: string | null;
   },
 ): Promise<string | undefined> {
   const row = await db
@@ -267,4 +274,84 @@ export async function insertStaff(
     .returning('id')
     .executeTakeFirst();
   return row?.id;
+}
+
+// ------------------------------------------------------------------ administration (admin pages)
+
+export interface StaffListRow extends StaffRow {
+  body_code: string;
+  body_name: string;
+  team_code: string | null;
+  team_name: string | null;
+}
+
+/** Everyone, with their body and team, by name; optionally of one body and one role. */
+export function listStaff(
+  db: Executor,
+  filters: { id?: string; bodyId?: string; role?: StaffRow['role'] },
+): Promise<StaffListRow[]> {
+  let query = db
+    .selectFrom('staff_user')
+    .innerJoin('body', 'body.id', 'staff_user.body_id')
+    .leftJoin('team', 'team.id', 'staff_user.team_id')
+    .selectAll('staff_user')
+    .select([
+      'body.code as body_code',
+      'body.name as body_name',
+      'team.code as team_code',
+      'team.name as team_name',
+    ]);
+  if (filters.id) query = query.where('staff_user.id', '=', filters.id);
+  if (filters.bodyId) query = query.where('staff_user.body_id', '=', filters.bodyId);
+  if (filters.role) query = query.where('staff_user.role', '=', filters.role);
+  return query.orderBy('staff_user.name').orderBy('staff_user.email').execute();
+}
+
+export async function updateStaffDetails(
+  db: Executor,
+  id: string,
+  changes: { name: string; role: StaffRow['role']; body_id: string; team_id: string | null },
+): Promise<void> {
+  await db.updateTable('staff_user').set(changes).where('id', '=', id).execute();
+}
+
+/** True if this call changed it (disabling a disabled account, or enabling an enabled one, does not). */
+export async function setDisabled(db: Executor, id: string, disabledAt: Date | null): Promise<boolean> {
+  const row = await db
+    .updateTable('staff_user')
+    .set({ disabled_at: disabledAt })
+    .where('id', '=', id)
+    .where('disabled_at', disabledAt ? 'is' : 'is not', null)
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Lifts a lock and forgets the failures counted so far. */
+export async function unlockAccount(db: Executor, id: string): Promise<void> {
+  await db
+    .updateTable('staff_user')
+    .set({ failed_attempts: 0, failed_since: null, locked_until: null })
+    .where('id', '=', id)
+    .execute();
+}
+
+/**
+ * One row of the audit trail (`audit_event`, whose reading side is casework's). Written here too, in the
+ * same transaction as the change to the account it records.
+ */
+export async function writeAudit(
+  db: Executor,
+  entry: { staffId: string; action: string; detail: Record<string, unknown>; ip?: string },
+): Promise<void> {
+  await db
+    .insertInto('audit_event')
+    .values({
+      staff_user_id: entry.staffId,
+      action: entry.action,
+      case_id: null,
+      detail: JSON.stringify(entry.detail),
+      ip: entry.ip ?? null,
+    })
+    .execute();
 }

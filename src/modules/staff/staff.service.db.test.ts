@@ -10,6 +10,8 @@ import { Jobs } from '../../infra/jobs/jobs.js';
 import { EMAIL_SEND, registerEmailJobs } from '../../infra/mailer/email.jobs.js';
 import type { Mailer } from '../../infra/mailer/mailer.js';
 import { describeEachEngine } from '../../../test/helpers/database.js';
+import { OrganisationsService } from '../organisations/organisations.service.js';
+import { StaffAdminService } from './staff-admin.service.js';
 import { StaffService, staffSecuritySettings, type PendingSignIn, type StaffUser } from './staff.service.js';
 import { totpCode, totpStep } from './totp.js';
 
@@ -415,5 +417,58 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
     );
     assert.equal((await attempt(PASSWORD, 'Fenland-Heron-Tuesday-41')).outcome, 'ok');
     assert.equal((await staff.checkPassword(officer.email, 'Fenland-Heron-Tuesday-41')).outcome, 'ok');
+  });
+  it('an invitation link works once, until CIVICDESK_STAFF_INVITATION_HOURS have passed; disabling voids it', async () => {
+    const staff = service();
+    const admins = new StaffAdminService(getDatabase().db, {
+      staff,
+      organisations: new OrganisationsService(getDatabase().db),
+      jobs,
+      councilName: 'Ashdown',
+      baseUrl: 'https://report.example.gov.uk',
+    });
+    const actor = { id: admin.id, name: admin.name, ip: '192.0.2.1' };
+    const invite = (email: string) =>
+      admins.invite(actor, {
+        name: 'Nia Newcomer',
+        email,
+        role: 'officer',
+        bodyCode: 'ashdown',
+        teamCode: '',
+      });
+    const tokenFor = async (address: string) =>
+      /token=([\w-]{43})/.exec((await emailsTo(address)).at(-1)!.text)![1]!;
+
+    const added = await invite('nia@ashdown.example');
+    assert.equal(added.outcome, 'ok');
+    assert.equal(
+      (await staff.checkPassword('nia@ashdown.example', '')).outcome,
+      'failed',
+      'no usable password',
+    );
+    const token = await tokenFor('nia@ashdown.example');
+    advance(72 * 3600_000 - 1000);
+    const target = await staff.passwordResetTarget(token);
+    assert.equal(target?.linkPurpose, 'invitation');
+    advance(1001);
+    assert.equal(await staff.passwordResetTarget(token), undefined, 'expired after 72 hours');
+
+    const resent = await admins.sendPasswordLink(actor, (added as { id: string }).id);
+    assert.equal(resent.invitation, true, 'someone who never chose a password gets a new invitation');
+    const fresh = await tokenFor('nia@ashdown.example');
+    assert.ok(await staff.passwordResetTarget(fresh));
+    assert.equal((await admins.disable(actor, (added as { id: string }).id)).outcome, 'ok');
+    assert.equal(await staff.passwordResetTarget(fresh), undefined, 'disabling voids outstanding links');
+    assert.deepEqual(await admins.sendPasswordLink(actor, (added as { id: string }).id), {
+      outcome: 'refused',
+      reason: 'The account is disabled: re-enable it first',
+      invitation: false,
+    });
+
+    const again = await invite('NIA@ashdown.example');
+    assert.deepEqual(again, {
+      outcome: 'invalid',
+      problems: { email: 'There is already a member of staff with this email address' },
+    });
   });
 });

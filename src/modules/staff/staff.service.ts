@@ -16,11 +16,13 @@ import type { Config } from '../../config.js';
 import type { Database, StaffRole } from '../../db/database.js';
 import type { Jobs } from '../../infra/jobs/jobs.js';
 import { enqueueEmail } from '../../infra/mailer/email.jobs.js';
+import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { newPasswordProblem } from './passwords.js';
 import { generateRecoveryCodes, hashRecoveryCode, normaliseRecoveryCode } from './recovery-codes.js';
 import { SecretBox } from './secret-box.js';
 import {
   accountLockedEmail,
+  invitationEmail,
   passwordChangedEmail,
   passwordResetEmail,
   twoFactorChangedEmail,
@@ -55,6 +57,7 @@ export interface StaffSecuritySettings {
   lockoutWindowMs: number;
   lockoutMs: number;
   passwordResetMs: number;
+  invitationMs: number;
   /** CIVICDESK_SESSION_SECRET: the key for sealed secrets is derived from it. */
   sessionSecret: string;
   councilName: string;
@@ -68,6 +71,7 @@ export function staffSecuritySettings(config: Config): StaffSecuritySettings {
     lockoutWindowMs: config.CIVICDESK_STAFF_LOCKOUT_WINDOW_MINUTES * 60_000,
     lockoutMs: config.CIVICDESK_STAFF_LOCKOUT_MINUTES * 60_000,
     passwordResetMs: config.CIVICDESK_STAFF_PASSWORD_RESET_MINUTES * 60_000,
+    invitationMs: config.CIVICDESK_STAFF_INVITATION_HOURS * 3600_000,
     sessionSecret: config.sessionSecret,
     councilName: config.CIVICDESK_COUNCIL_NAME,
     baseUrl: config.baseUrl,
@@ -506,17 +510,7 @@ export class StaffService {
         await repo.deletePasswordResetsBefore(trx, row.id, new Date(now.getTime() - 24 * 3600_000));
         const recent = await repo.countPasswordResetsSince(trx, row.id, new Date(now.getTime() - 3600_000));
         if (recent >= RESET_EMAILS_PER_HOUR) return false;
-        const token = crypto.randomBytes(32).toString('base64url');
-        const expiresAt = new Date(now.getTime() + this.settings.passwordResetMs);
-        await repo.insertPasswordReset(trx, {
-          tokenHash: sha256(token),
-          staffUserId: row.id,
-          now,
-          expiresAt,
-        });
-        // The token travels in the query string, which the request log leaves out (a path would be logged).
-        const link = `${this.settings.baseUrl}/staff/reset-password?token=${token}`;
-        await enqueueEmail(this.jobs, trx, passwordResetEmail(this.#email, row, link, expiresAt));
+        await this.issuePasswordLink(trx, row, 'reset');
         return true;
       });
       if (sent) this.jobs.wake();
@@ -526,11 +520,52 @@ export class StaffService {
     }
   }
 
-  /** Who a reset link is for, if it still works (it is not used up by looking). */
-  async passwordResetTarget(token: string): Promise<StaffUser | undefined> {
+  /**
+   * Makes a single-use link to choose a password and queues the email that carries it, in the caller's
+   * transaction: a reset ("Forgotten your password?", or an admin sending one) or an invitation to a
+   * new account. Only the token's SHA-256 is stored. Returns when the link stops working.
+   */
+  async issuePasswordLink(
+    executor: Executor,
+    to: { id: string; email: string; name: string },
+    purpose: 'reset' | 'invitation',
+    invitedBy?: string,
+  ): Promise<Date> {
+    const now = this.#now();
+    const token = crypto.randomBytes(32).toString('base64url');
+    const expiresAt = new Date(
+      now.getTime() + (purpose === 'invitation' ? this.settings.invitationMs : this.settings.passwordResetMs),
+    );
+    await repo.insertPasswordReset(executor, {
+      tokenHash: sha256(token),
+      staffUserId: to.id,
+      now,
+      expiresAt,
+      purpose,
+    });
+    // The token travels in the query string, which the request log leaves out (a path would be logged).
+    const link = `${this.settings.baseUrl}/staff/reset-password?token=${token}`;
+    await enqueueEmail(
+      this.jobs,
+      executor,
+      purpose === 'invitation'
+        ? invitationEmail(this.#email, to, link, expiresAt, invitedBy)
+        : passwordResetEmail(this.#email, to, link, expiresAt),
+    );
+    return expiresAt;
+  }
+
+  /**
+   * Who a link to choose a password is for, and whether it is an invitation, if it still works (it is
+   * not used up by looking).
+   */
+  async passwordResetTarget(
+    token: string,
+  ): Promise<(StaffUser & { linkPurpose: 'reset' | 'invitation' }) | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-    const staffId = await repo.findUsablePasswordReset(this.db, sha256(token), this.#now());
-    return staffId ? this.byId(staffId) : undefined;
+    const link = await repo.findUsablePasswordReset(this.db, sha256(token), this.#now());
+    const staff = link ? await this.byId(link.staffUserId) : undefined;
+    return staff && link ? { ...staff, linkPurpose: link.purpose } : undefined;
   }
 
   /** The token, sealed for keeping in the session between the link and the form. */
@@ -571,7 +606,10 @@ export class StaffService {
       await repo.setPassword(trx, staff.id, passwordHash, now);
       await repo.voidPasswordResets(trx, staff.id, now);
       await repo.endAllSessions(trx, staff.id, now);
-      await enqueueEmail(this.jobs, trx, passwordChangedEmail(this.#email, staff, 'reset', now));
+      // Someone choosing their first password from an invitation needs no notice that they did.
+      if (staff.linkPurpose === 'reset') {
+        await enqueueEmail(this.jobs, trx, passwordChangedEmail(this.#email, staff, 'reset', now));
+      }
       return true;
     });
     if (!done) return { outcome: 'expired' };
