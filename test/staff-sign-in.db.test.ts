@@ -183,6 +183,23 @@ describeEachEngine('staff sign-in', (getDatabase) => {
     assert.equal(landing, '/admin/routing');
     assert.notEqual(b.cookie, halfway, 'and another once signed in');
     assert.equal((await b.get('/admin/routing')).statusCode, 200);
+
+    // Signing in and out are in the audit trail: who, how, from where.
+    const trail = async () =>
+      getDatabase()
+        .db.selectFrom('audit_event')
+        .innerJoin('staff_user', 'staff_user.id', 'audit_event.staff_user_id')
+        .select(['audit_event.action', 'audit_event.detail', 'audit_event.ip'])
+        .where('staff_user.email', '=', admin.email)
+        .where('audit_event.action', 'in', ['staff.signed_in', 'staff.signed_out'])
+        .orderBy('audit_event.id', 'desc')
+        .execute();
+    const [signedIn] = await trail();
+    assert.equal(signedIn?.action, 'staff.signed_in');
+    assert.deepEqual(signedIn?.detail, { how: 'code' });
+    assert.equal(signedIn?.ip, b.remoteAddress);
+    assert.equal((await b.post('/staff/sign-out', {})).statusCode, 303);
+    assert.equal((await trail())[0]?.action, 'staff.signed_out');
   });
 
   it('refuses a code that was already used, even from another browser', async () => {

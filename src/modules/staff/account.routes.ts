@@ -115,7 +115,7 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
         );
       }
       // Every session of this person has ended; this browser carries on in a new one.
-      await startSignedInSession(request, staff.id);
+      await startSignedInSession(request, staff.id, 'new session after changing the password');
       request.log.info({ staffId: staff.id }, 'staff password changed');
       return reply.redirect('/staff/account?notice=password-changed', 303);
     },
@@ -208,7 +208,7 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
         if (result.outcome === 'ok') {
           // Every session of this person ended (they were started without the second factor); carry on
           // in a new one. The codes are shown in this response and never stored, not even in the session.
-          await startSignedInSession(request, staff.id);
+          await startSignedInSession(request, staff.id, 'new session after setting up two-step verification');
           request.log.info({ staffId: staff.id }, 'staff two-step verification set up');
           noStore(reply);
           return renderStaffPage(

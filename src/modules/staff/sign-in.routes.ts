@@ -18,6 +18,7 @@ import {
   renderStaffPage,
   safeNext,
   SESSION_KEYS,
+  endSession,
   startSignedInSession,
   TOTP_SETUP_PATH,
 } from './staff.view-models.js';
@@ -124,7 +125,7 @@ export function registerSignInRoutes(app: FastifyInstance, staffService: StaffSe
     how: 'code' | 'recovery code',
   ): Promise<FastifyReply | undefined> {
     if (outcome.outcome === 'ok') {
-      await startSignedInSession(request, outcome.staff.id);
+      await startSignedInSession(request, outcome.staff.id, how);
       request.log.info({ staffId: outcome.staff.id, role: outcome.staff.role, how }, 'staff signed in');
       if (staffService.mustSetUpTotp(outcome.staff)) {
         return reply.redirect(
@@ -234,7 +235,7 @@ export function registerSignInRoutes(app: FastifyInstance, staffService: StaffSe
   // ---------------------------------------------------------------- signing out
 
   app.post('/staff/sign-out', async (request, reply) => {
-    await request.destroySession();
+    await endSession(request);
     return reply.redirect('/staff/sign-in', 303);
   });
 }

@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FormErrors } from '../../lib/forms.js';
+import { writeAudit } from './staff.repository.js';
 import { formatTime } from './staff-emails.js';
 import { ROLE_LABELS, type FieldProblems, type PendingSignIn, type StaffUser } from './staff.service.js';
 
@@ -123,12 +124,34 @@ export async function renderStaffPage(
   });
 }
 
-/** Replaces the session with a brand-new one signed in as `staffId` (never promote an existing one). */
-export async function startSignedInSession(request: FastifyRequest, staffId: string): Promise<void> {
+/**
+ * Replaces the session with a brand-new one signed in as `staffId` (never promote an existing one), and
+ * puts it in the audit trail: who, how (`how`: password, code, recovery code, a new session after a
+ * password change...), from where.
+ */
+export async function startSignedInSession(
+  request: FastifyRequest,
+  staffId: string,
+  how = 'password',
+): Promise<void> {
   await request.destroySession();
   const session = await request.ensureSession();
   session.staffUserId = staffId;
   await request.saveSession();
+  await writeAudit(request.server.db, {
+    staffId,
+    action: 'staff.signed_in',
+    detail: { how },
+    ip: request.ip,
+  });
+}
+
+/** Ends this browser's session, recording who signed out (if anyone was signed in). */
+export async function endSession(request: FastifyRequest): Promise<void> {
+  const staffId = (await request.loadSession())?.staffUserId;
+  await request.destroySession();
+  if (staffId)
+    await writeAudit(request.server.db, { staffId, action: 'staff.signed_out', detail: {}, ip: request.ip });
 }
 
 /** Pages that show a secret (a QR code, recovery codes, a reset form) must not be kept in any cache. */
