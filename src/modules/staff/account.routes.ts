@@ -21,6 +21,7 @@ import {
   renderStaffPage,
   safeNext,
   SESSION_KEYS,
+  signedInThroughProvider,
   startSignedInSession,
   TOTP_SETUP_PATH,
 } from './staff.view-models.js';
@@ -114,8 +115,8 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
           { status: 400, staff },
         );
       }
-      // Every session of this person has ended; this browser carries on in a new one.
-      await startSignedInSession(request, staff.id);
+      // Every session of this person has ended; this browser carries on in a new one, signed in as before.
+      await startSignedInSession(request, staff.id, viaOf(request));
       request.log.info({ staffId: staff.id }, 'staff password changed');
       return reply.redirect('/staff/account?notice=password-changed', 303);
     },
@@ -208,7 +209,7 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
         if (result.outcome === 'ok') {
           // Every session of this person ended (they were started without the second factor); carry on
           // in a new one. The codes are shown in this response and never stored, not even in the session.
-          await startSignedInSession(request, staff.id);
+          await startSignedInSession(request, staff.id, viaOf(request));
           request.log.info({ staffId: staff.id }, 'staff two-step verification set up');
           noStore(reply);
           return renderStaffPage(
@@ -328,4 +329,9 @@ function confirmPage(action: 'recovery-codes' | 'turn-off') {
         button: 'Turn off two-step verification',
         warning: true,
       };
+}
+
+/** How the current session was signed in, for carrying on in a new one. */
+function viaOf(request: FastifyRequest): { via?: 'oidc' } {
+  return signedInThroughProvider(request.session?.data) ? { via: 'oidc' } : {};
 }

@@ -268,3 +268,40 @@ export async function insertStaff(
     .executeTakeFirst();
   return row?.id;
 }
+
+// ------------------------------------------------------------------ OpenID Connect
+
+/** Sets the role from the identity provider's claim. True if it changed. */
+export async function setRole(db: Executor, id: string, role: StaffRow['role']): Promise<boolean> {
+  const row = await db
+    .updateTable('staff_user')
+    .set({ role })
+    .where('id', '=', id)
+    .where('role', '!=', role)
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * A new account for someone the identity provider vouched for, with no password (they sign in through
+ * the provider). Of two first sign-ins at once, one inserts and the other finds nothing to insert:
+ * undefined, and the caller reads the row the other made.
+ */
+export function insertStaffWithoutPassword(
+  db: Executor,
+  values: { email: string; name: string; role: StaffRow['role']; bodyId: string; teamId: string | null },
+): Promise<StaffRow | undefined> {
+  return db
+    .insertInto('staff_user')
+    .values({
+      email: values.email,
+      name: values.name,
+      role: values.role,
+      body_id: values.bodyId,
+      team_id: values.teamId,
+    })
+    .onConflict((oc) => oc.column('email').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}

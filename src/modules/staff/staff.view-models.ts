@@ -16,6 +16,10 @@ export const SESSION_KEYS = {
   totpSetup: 'staffTotpSetup',
   /** The sealed token from a password reset link, between the link and the form. */
   passwordReset: 'staffPasswordReset',
+  /** PendingOidcSignIn: state, nonce and PKCE verifier between the redirect to the provider and back. */
+  oidc: 'staffOidcSignIn',
+  /** 'oidc' in a session signed in through the identity provider (which did the second factor). */
+  signedInWith: 'staffSignedInWith',
 } as const;
 
 export const TOTP_SETUP_PATH = '/staff/two-factor/setup';
@@ -123,12 +127,25 @@ export async function renderStaffPage(
   });
 }
 
-/** Replaces the session with a brand-new one signed in as `staffId` (never promote an existing one). */
-export async function startSignedInSession(request: FastifyRequest, staffId: string): Promise<void> {
+/**
+ * Replaces the session with a brand-new one signed in as `staffId` (never promote an existing one).
+ * `via: 'oidc'` marks a sign-in through the council's identity provider, which did the second factor.
+ */
+export async function startSignedInSession(
+  request: FastifyRequest,
+  staffId: string,
+  { via }: { via?: 'oidc' } = {},
+): Promise<void> {
   await request.destroySession();
   const session = await request.ensureSession();
   session.staffUserId = staffId;
+  if (via) session.data[SESSION_KEYS.signedInWith] = via;
   await request.saveSession();
+}
+
+/** Whether this session was signed in through the identity provider (so our TOTP is not asked for). */
+export function signedInThroughProvider(data: Record<string, unknown> | undefined): boolean {
+  return data?.[SESSION_KEYS.signedInWith] === 'oidc';
 }
 
 /** Pages that show a secret (a QR code, recovery codes, a reset form) must not be kept in any cache. */
