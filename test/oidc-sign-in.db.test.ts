@@ -22,6 +22,8 @@ import {
   type TestIdentityProvider,
 } from './helpers/oidc-provider.js';
 
+const csrfFrom = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+
 const ROLE_MAP =
   'civicdesk-admins=admin,civicdesk-leads=team_lead,civicdesk-officers=officer,contact-centre=agent';
 const BUTTON = 'Sign in with Ashdown Council account';
@@ -363,6 +365,30 @@ describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
     assert.equal(row.body_id, placed.bodyId);
     assert.equal(row.team_id, placed.teamId);
     assert.equal((await c.get(`${creating.origin}/staff/cases`)).status, 200);
+    const account = await c.get(`${creating.origin}/staff/account`);
+    assert.equal(account.status, 200);
+    assert.match(account.body, /None: you sign in with your council account/);
+    assert.match(account.body, /id="signed-in-through-provider"/);
+    assert.doesNotMatch(account.body, /Two-step verification|href="\/staff\/account\/password"/);
+
+    // Such an account cannot get a password by a reset link: the provider stays its only way in.
+    const resetsOf = async (email: string) => {
+      const form = await c.get(`${creating.origin}/staff/forgotten-password`);
+      const asked = await c.request(`${creating.origin}/staff/forgotten-password`, {
+        method: 'POST',
+        form: { _csrf: csrfFrom(form.body), email },
+      });
+      assert.equal(asked.status, 303, asked.body.slice(0, 300));
+      const rows = await getDatabase()
+        .db.selectFrom('staff_password_reset')
+        .innerJoin('staff_user', 'staff_user.id', 'staff_password_reset.staff_user_id')
+        .select('token_hash')
+        .where('staff_user.email', '=', email)
+        .execute();
+      return rows.length;
+    };
+    assert.equal(await resetsOf(row.email), 0);
+    assert.equal(await resetsOf('lead@ashdown.example'), 1, 'an account with a password still gets a link');
     const audit = await getDatabase()
       .db.selectFrom('audit_event')
       .select('detail')

@@ -68,7 +68,11 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
         request,
         reply,
         'account.njk',
-        { account, notice: noticeFor(notice) },
+        {
+          account,
+          notice: noticeFor(notice),
+          signedInThroughProvider: signedInThroughProvider(request.session?.data),
+        },
         { staff },
       );
     },

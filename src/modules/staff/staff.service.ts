@@ -137,6 +137,8 @@ export interface AccountSummary {
   recoveryCodesLeft: number;
   lastSignInAt: Date | null;
   passwordChangedAt: Date | null;
+  /** False for an account made at a sign-in through the identity provider: it signs in only there. */
+  hasPassword: boolean;
 }
 
 export interface TotpSetup {
@@ -497,6 +499,7 @@ export class StaffService {
       recoveryCodesLeft: staff.totpEnabled ? await repo.countUnusedRecoveryCodes(this.db, staff.id) : 0,
       lastSignInAt: row.last_sign_in_at,
       passwordChangedAt: row.password_changed_at,
+      hasPassword: row.password_hash !== null,
     };
   }
 
@@ -563,7 +566,9 @@ export class StaffService {
     try {
       const now = this.#now();
       const row = await repo.findStaffByEmail(this.db, email);
-      if (!row || row.disabled_at) return;
+      // An account without a password was made at a sign-in through the council's identity provider:
+      // it signs in only there, so the provider stays the one way in (and the one place to shut it).
+      if (!row || row.disabled_at || !row.password_hash) return;
       const sent = await this.db.transaction().execute(async (trx) => {
         await repo.deletePasswordResetsBefore(trx, row.id, new Date(now.getTime() - 24 * 3600_000));
         const recent = await repo.countPasswordResetsSince(trx, row.id, new Date(now.getTime() - 3600_000));
