@@ -165,6 +165,14 @@ describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
       roles: ['civicdesk-officers', 'civicdesk-admins', 'unrelated-group'],
     });
     assert.equal((await staffRow('officer@ashdown.example'))!.role, 'officer');
+    // Someone has been guessing the password and locked the account: that lock is the password's, so
+    // the provider sign-in goes ahead and leaves it (and the failure count) in place.
+    const lockedUntil = new Date(Date.now() + 10 * 60_000);
+    await getDatabase()
+      .db.updateTable('staff_user')
+      .set({ failed_attempts: 2, failed_since: new Date(), locked_until: lockedUntil })
+      .where('email', '=', 'officer@ashdown.example')
+      .execute();
 
     const b = browser();
     await b.get(`${main.origin}/staff/sign-in`);
@@ -179,6 +187,8 @@ describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
     assert.equal(row!.role, 'admin');
     assert.equal(row!.totp_secret, null);
     assert.ok(row!.last_sign_in_at);
+    assert.equal(row!.failed_attempts, 2);
+    assert.equal(row!.locked_until?.getTime(), lockedUntil.getTime());
     // An admin without an authenticator app, yet not sent to set one up: the provider did the second factor.
     const admin = await b.get(`${main.origin}/admin`);
     assert.equal(admin.status, 200, admin.location);

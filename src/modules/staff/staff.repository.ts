@@ -271,6 +271,14 @@ export async function insertStaff(
 
 // ------------------------------------------------------------------ OpenID Connect
 
+/**
+ * A sign-in through the identity provider. The password lockout is left as it is: a provider sign-in
+ * says nothing about who is guessing the password, and clearing the count would give a guesser more tries.
+ */
+export async function recordProviderSignIn(db: Executor, id: string, now: Date): Promise<void> {
+  await db.updateTable('staff_user').set({ last_sign_in_at: now }).where('id', '=', id).execute();
+}
+
 /** Sets the role from the identity provider's claim. True if it changed. */
 export async function setRole(db: Executor, id: string, role: StaffRow['role']): Promise<boolean> {
   const row = await db

@@ -378,7 +378,7 @@ export class StaffService {
       if (row.disabled_at) return { outcome: 'disabled' } as const;
       const previousRole = row.role === role ? null : row.role;
       if (previousRole) await repo.setRole(trx, row.id, role);
-      await repo.recordSignIn(trx, row.id, now);
+      await repo.recordProviderSignIn(trx, row.id, now);
       return { outcome: 'ok', staff: toStaffUser({ ...row, role }), created, previousRole } as const;
     });
   }
