@@ -13,8 +13,8 @@ import { seedDemoCouncil } from '../src/demo/seed.js';
 import { SESSION_COOKIE } from '../src/infra/session.js';
 import { buildTestApp, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
+import { freePort } from './helpers/browser.js';
 import {
-  freePort,
   HttpBrowser,
   signInAtProvider,
   startIdentityProvider,

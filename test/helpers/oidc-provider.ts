@@ -7,7 +7,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import net from 'node:net';
 import Provider from 'oidc-provider';
 
 export interface TestIdentityProvider {
@@ -56,15 +55,6 @@ export async function startIdentityProvider({
         server.close(() => resolve());
       }),
   };
-}
-
-/** A port nothing listens on just now (for an app's base URL, or for a provider that is down). */
-export async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 export interface HttpResponse {
