@@ -35,6 +35,9 @@ interface RunningApp {
 
 describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
   let idp: TestIdentityProvider;
+  /** A second provider, stopped in the middle of a sign-in. */
+  let flakyIdp: TestIdentityProvider;
+  let flaky: RunningApp;
   let main: RunningApp;
   let creating: RunningApp;
   let down: RunningApp;
@@ -63,7 +66,8 @@ describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
 
   before(async () => {
     await seedDemoCouncil(getDatabase().db);
-    const [mainPort, creatingPort, downPort, nobodyPort] = [
+    const [mainPort, creatingPort, downPort, nobodyPort, flakyPort] = [
+      await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
@@ -84,13 +88,16 @@ describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
       CIVICDESK_OIDC_NEW_ACCOUNT_BODY: 'ashdown',
       CIVICDESK_OIDC_NEW_ACCOUNT_TEAM: 'highways',
     });
+    flakyIdp = await startIdentityProvider({ clients: [client('civicdesk', flakyPort)] });
+    flaky = await listen(flakyPort, oidcEnv(flakyIdp.issuer, 'civicdesk'));
     // A provider that is down: nothing listens on its port.
     down = await listen(downPort, oidcEnv(`http://127.0.0.1:${nobodyPort}`, 'civicdesk'));
   });
 
   after(async () => {
-    for (const running of [main, creating, down]) await running?.t.close();
+    for (const running of [main, creating, down, flaky]) await running?.t.close();
     await idp?.close();
+    await flakyIdp?.close();
   });
 
   async function staffRow(email: string) {
@@ -311,6 +318,20 @@ describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
     await assertSignedOut(b, down);
     // Password sign-in is unaffected.
     assert.equal((await b.get(`${down.origin}/staff/sign-in`)).status, 200);
+
+    // A provider that goes down between the sign-in and the callback (the code cannot be exchanged).
+    flakyIdp.accounts.set('ada', {
+      email: 'admin@ashdown.example',
+      email_verified: true,
+      roles: ['civicdesk-admins'],
+    });
+    const f = browser();
+    const start = await f.get(`${flaky.origin}/staff/sign-in/oidc`);
+    const callbackUrl = await signInAtProvider(f, start, flaky.origin, { login: 'ada' });
+    await flakyIdp.close();
+    const page2 = await f.get(callbackUrl);
+    assertProblemPage(page2, 502, /sign-in service is not available/);
+    await assertSignedOut(f, flaky);
   });
 
   it('refuses a disabled account, whatever the provider says', async () => {

@@ -211,73 +211,91 @@ export function registerOidcRoutes(
     },
   );
 
-  app.get(OIDC_CALLBACK_PATH, { config: OIDC_RATE_LIMIT }, async (request, reply) => {
-    const queryAt = request.url.indexOf('?');
-    const query = queryAt === -1 ? '' : request.url.slice(queryAt);
-    const session = await request.loadSession();
-    const pending = readPendingOidc(session?.data);
-    if (session && pending) {
-      // One use: a replayed callback finds nothing to finish.
-      delete session.data[SESSION_KEYS.oidc];
-      await request.saveSession();
-    }
-    const next = pending?.next ?? '';
-    if (query.length > 8000) return problemPage(request, reply, 'failed', next);
-
-    let identity;
-    try {
-      identity = await oidc.finish(query, pending);
-    } catch (error) {
-      if (!(error instanceof OidcError)) throw error;
-      const level = error.failure === 'unreachable' || error.failure === 'failed' ? 'error' : 'warn';
-      request.log[level](
-        { err: error.cause ?? error, failure: error.failure, reason: error.message },
-        'OpenID Connect sign-in refused',
-      );
-      return problemPage(request, reply, error.failure, next);
-    }
-
-    const place = await newAccountPlace();
-    if (place === 'missing') {
-      request.log.error(
-        { body: settings.newAccounts?.bodyCode, team: settings.newAccounts?.teamCode },
-        'CIVICDESK_OIDC_NEW_ACCOUNT_BODY or _TEAM names no body or team: cannot create accounts',
-      );
-      return problemPage(request, reply, 'misconfigured');
-    }
-    const { claims } = identity;
-    const email = typeof claims.email === 'string' ? claims.email : undefined;
-    const result = await staffService.signInWithOidc(
-      {
-        email,
-        emailVerified: emailIsVerified(claims),
-        name: displayName(claims, email ?? ''),
-        role: roleFromClaims(claims, settings.roleClaim, settings.roleMap),
+  // The parameters are only bounded here: the raw query string is what openid-client reads.
+  const param = Type.Optional(Type.String({ maxLength: 2000 }));
+  app.get(
+    OIDC_CALLBACK_PATH,
+    {
+      config: OIDC_RATE_LIMIT,
+      schema: {
+        querystring: Type.Object({
+          code: param,
+          state: param,
+          iss: param,
+          error: param,
+          error_description: param,
+          session_state: param,
+        }),
       },
-      place,
-    );
-    if (result.outcome !== 'ok') {
-      request.log.warn(
-        { outcome: result.outcome, issuer: identity.issuer, subject: identity.subject },
-        'OpenID Connect sign-in refused',
-      );
-      return problemPage(request, reply, result.outcome);
-    }
+    },
+    async (request, reply) => {
+      const queryAt = request.url.indexOf('?');
+      const query = queryAt === -1 ? '' : request.url.slice(queryAt);
+      const session = await request.loadSession();
+      const pending = readPendingOidc(session?.data);
+      if (session && pending) {
+        // One use: a replayed callback finds nothing to finish.
+        delete session.data[SESSION_KEYS.oidc];
+        await request.saveSession();
+      }
+      const next = pending?.next ?? '';
+      reply.header('cache-control', 'no-store');
 
-    const { staff, created, previousRole } = result;
-    await startSignedInSession(request, staff.id, { via: 'oidc' });
-    await app.casework.recordAudit({ ...staff, ip: request.ip }, 'staff.signed_in', {
-      method: 'oidc',
-      issuer: identity.issuer,
-      subject: identity.subject,
-      role: staff.role,
-      ...(previousRole ? { previousRole } : {}),
-      ...(created ? { accountCreated: true } : {}),
-    });
-    request.log.info(
-      { staffId: staff.id, role: staff.role, how: 'oidc', created, previousRole },
-      'staff signed in',
-    );
-    return reply.redirect(safeNext(next, staff), 303);
-  });
+      let identity;
+      try {
+        identity = await oidc.finish(query, pending);
+      } catch (error) {
+        if (!(error instanceof OidcError)) throw error;
+        const level = error.failure === 'unreachable' || error.failure === 'failed' ? 'error' : 'warn';
+        request.log[level](
+          { err: error.cause ?? error, failure: error.failure, reason: error.message },
+          'OpenID Connect sign-in refused',
+        );
+        return problemPage(request, reply, error.failure, next);
+      }
+
+      const place = await newAccountPlace();
+      if (place === 'missing') {
+        request.log.error(
+          { body: settings.newAccounts?.bodyCode, team: settings.newAccounts?.teamCode },
+          'CIVICDESK_OIDC_NEW_ACCOUNT_BODY or _TEAM names no body or team: cannot create accounts',
+        );
+        return problemPage(request, reply, 'misconfigured');
+      }
+      const { claims } = identity;
+      const email = typeof claims.email === 'string' ? claims.email : undefined;
+      const result = await staffService.signInWithOidc(
+        {
+          email,
+          emailVerified: emailIsVerified(claims),
+          name: displayName(claims, email ?? ''),
+          role: roleFromClaims(claims, settings.roleClaim, settings.roleMap),
+        },
+        place,
+      );
+      if (result.outcome !== 'ok') {
+        request.log.warn(
+          { outcome: result.outcome, issuer: identity.issuer, subject: identity.subject },
+          'OpenID Connect sign-in refused',
+        );
+        return problemPage(request, reply, result.outcome);
+      }
+
+      const { staff, created, previousRole } = result;
+      await startSignedInSession(request, staff.id, { via: 'oidc' });
+      await app.casework.recordAudit({ ...staff, ip: request.ip }, 'staff.signed_in', {
+        method: 'oidc',
+        issuer: identity.issuer,
+        subject: identity.subject,
+        role: staff.role,
+        ...(previousRole ? { previousRole } : {}),
+        ...(created ? { accountCreated: true } : {}),
+      });
+      request.log.info(
+        { staffId: staff.id, role: staff.role, how: 'oidc', created, previousRole },
+        'staff signed in',
+      );
+      return reply.redirect(safeNext(next, staff), 303);
+    },
+  );
 }
