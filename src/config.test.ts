@@ -93,3 +93,94 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('OpenID Connect settings', () => {
+  const valid = {
+    CIVICDESK_OIDC_ISSUER: 'https://login.ashdown.example/realms/staff',
+    CIVICDESK_OIDC_CLIENT_ID: 'civicdesk',
+    CIVICDESK_OIDC_CLIENT_SECRET: 'a-client-secret',
+    CIVICDESK_OIDC_ROLE_MAP: 'civicdesk-admins=admin,civicdesk-officers=officer',
+  };
+
+  it('is off unless the issuer is set', () => {
+    assert.equal(loadConfig({}).oidc, undefined);
+  });
+
+  it('reads the settings, with defaults for the claim, scopes and button', () => {
+    const { oidc } = loadConfig(valid);
+    assert.ok(oidc);
+    assert.equal(oidc.issuer.href, 'https://login.ashdown.example/realms/staff');
+    assert.equal(oidc.clientId, 'civicdesk');
+    assert.equal(oidc.roleClaim, 'roles');
+    assert.equal(oidc.scopes, 'openid email profile');
+    assert.equal(oidc.buttonText, 'Sign in with your council account');
+    assert.deepEqual(
+      [...oidc.roleMap],
+      [
+        ['civicdesk-admins', 'admin'],
+        ['civicdesk-officers', 'officer'],
+      ],
+    );
+    assert.equal(oidc.newAccounts, undefined);
+    const creating = loadConfig({
+      ...valid,
+      CIVICDESK_OIDC_CREATE_ACCOUNTS: 'true',
+      CIVICDESK_OIDC_NEW_ACCOUNT_BODY: 'ashdown',
+    }).oidc;
+    assert.deepEqual(creating?.newAccounts, { bodyCode: 'ashdown', teamCode: undefined });
+  });
+
+  it('refuses an issuer without a client id or a role map, with clear messages', () => {
+    assert.throws(
+      () => loadConfig({ CIVICDESK_OIDC_ISSUER: valid.CIVICDESK_OIDC_ISSUER }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 2, error.message);
+        assert.match(error.message, /CIVICDESK_OIDC_ISSUER is set but CIVICDESK_OIDC_CLIENT_ID is not/);
+        assert.match(error.message, /CIVICDESK_OIDC_ISSUER is set but CIVICDESK_OIDC_ROLE_MAP is not/);
+        return true;
+      },
+    );
+  });
+
+  it('refuses a role map with bad syntax or an unknown role', () => {
+    assert.throws(
+      () => loadConfig({ ...valid, CIVICDESK_OIDC_ROLE_MAP: 'civicdesk-admins:admin' }),
+      /CIVICDESK_OIDC_ROLE_MAP: "civicdesk-admins:admin" is not value=role/,
+    );
+    assert.throws(
+      () => loadConfig({ ...valid, CIVICDESK_OIDC_ROLE_MAP: 'civicdesk-admins=superuser' }),
+      /CIVICDESK_OIDC_ROLE_MAP: "superuser" in "civicdesk-admins=superuser" is not a role: use one of agent, officer, team_lead, admin/,
+    );
+  });
+
+  it('refuses plain http except for a provider on this machine, and scopes without openid', () => {
+    assert.throws(
+      () => loadConfig({ ...valid, CIVICDESK_OIDC_ISSUER: 'http://login.ashdown.example' }),
+      /CIVICDESK_OIDC_ISSUER must use https:\/\//,
+    );
+    assert.equal(
+      loadConfig({ ...valid, CIVICDESK_OIDC_ISSUER: 'http://127.0.0.1:8080' }).oidc?.issuer.port,
+      '8080',
+    );
+    assert.throws(
+      () => loadConfig({ ...valid, CIVICDESK_OIDC_SCOPES: 'email profile' }),
+      /CIVICDESK_OIDC_SCOPES/,
+    );
+  });
+
+  it('refuses OIDC settings without the issuer, and account creation without a body', () => {
+    assert.throws(
+      () => loadConfig({ CIVICDESK_OIDC_CLIENT_ID: 'civicdesk', CIVICDESK_OIDC_ROLE_MAP: 'a=admin' }),
+      /CIVICDESK_OIDC_CLIENT_ID, CIVICDESK_OIDC_ROLE_MAP set but CIVICDESK_OIDC_ISSUER is not/,
+    );
+    assert.throws(
+      () => loadConfig({ ...valid, CIVICDESK_OIDC_CREATE_ACCOUNTS: 'true' }),
+      /CIVICDESK_OIDC_CREATE_ACCOUNTS=true needs CIVICDESK_OIDC_NEW_ACCOUNT_BODY/,
+    );
+    assert.throws(
+      () => loadConfig({ ...valid, CIVICDESK_OIDC_NEW_ACCOUNT_BODY: 'ashdown' }),
+      /CIVICDESK_OIDC_NEW_ACCOUNT_BODY is set but CIVICDESK_OIDC_CREATE_ACCOUNTS is not true/,
+    );
+  });
+});

@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { parseRoleMap, type RoleMap } from './lib/oidc-claims.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const PositiveInt = Type.Integer({ minimum: 1 });
@@ -245,6 +246,78 @@ export const ConfigSchema = Type.Object(
       description:
         'How long the link in an invitation to a new staff account (sent when an admin adds a person) works. Each link works once; an admin can send another.',
     }),
+    CIVICDESK_OIDC_ISSUER: Type.Optional(
+      Type.String({
+        pattern: '^https?://',
+        maxLength: 500,
+        description:
+          'OpenID Connect sign-in for staff through the council’s identity provider: its issuer URL (https://login.microsoftonline.com/<tenant>/v2.0, https://idp.example.gov.uk/realms/staff). Unset: OpenID Connect is off. Register CIVICDESK_BASE_URL followed by /staff/sign-in/oidc/callback as the redirect URI. Plain http only for a provider on this machine (localhost).',
+      }),
+    ),
+    CIVICDESK_OIDC_CLIENT_ID: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 500,
+        description:
+          'The client id Civicdesk is registered under at the identity provider. Required with CIVICDESK_OIDC_ISSUER.',
+      }),
+    ),
+    CIVICDESK_OIDC_CLIENT_SECRET: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 2000,
+        description:
+          'Secret. The client secret from the identity provider (sent to its token endpoint with HTTP Basic authentication, client_secret_basic). Unset: a public client, protected by PKCE alone. Never logged.',
+      }),
+    ),
+    CIVICDESK_OIDC_SCOPES: Type.String({
+      default: 'openid email profile',
+      pattern: '(^|\\s)openid(\\s|$)',
+      maxLength: 500,
+      description:
+        'Scopes asked for, separated by spaces; must include openid. Add the scope that makes your provider send the role claim if it needs one (e.g. groups).',
+    }),
+    CIVICDESK_OIDC_BUTTON_TEXT: Type.String({
+      default: 'Sign in with your council account',
+      minLength: 1,
+      maxLength: 100,
+      description:
+        'Text of the button on the staff sign-in page (e.g. Sign in with Ashdown Council account).',
+    }),
+    CIVICDESK_OIDC_ROLE_CLAIM: Type.String({
+      default: 'roles',
+      minLength: 1,
+      maxLength: 200,
+      description:
+        'The claim (in the ID token or from the userinfo endpoint) whose values say what someone may do: roles, groups, or a dotted path such as realm_access.roles.',
+    }),
+    CIVICDESK_OIDC_ROLE_MAP: Type.Optional(
+      Type.String({
+        maxLength: 4000,
+        description:
+          'Which claim values give which Civicdesk role, value=role separated by commas: civicdesk-admins=admin,civicdesk-leads=team_lead,civicdesk-officers=officer,contact-centre=agent. Roles: agent, officer, team_lead, admin; the most privileged match wins. Someone whose values match none is refused. The role is set from the claim at every sign-in. Required with CIVICDESK_OIDC_ISSUER.',
+      }),
+    ),
+    CIVICDESK_OIDC_CREATE_ACCOUNTS: Type.Boolean({
+      default: false,
+      description:
+        'Set to true to create a staff account at the first OpenID Connect sign-in of someone with a verified email address and a mapped role but no account, in CIVICDESK_OIDC_NEW_ACCOUNT_BODY. Otherwise only existing accounts (matched by verified email address) can sign in this way.',
+    }),
+    CIVICDESK_OIDC_NEW_ACCOUNT_BODY: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: 'Code of the body new accounts belong to (with CIVICDESK_OIDC_CREATE_ACCOUNTS=true).',
+      }),
+    ),
+    CIVICDESK_OIDC_NEW_ACCOUNT_TEAM: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description:
+          'Code of the team (in CIVICDESK_OIDC_NEW_ACCOUNT_BODY) new accounts join. Unset: no team until an administrator gives one.',
+      }),
+    ),
     CIVICDESK_TRUST_PROXY: Type.Boolean({
       default: false,
       description: 'Set to true behind a reverse proxy so client addresses come from X-Forwarded-For.',
@@ -305,7 +378,22 @@ export const ConfigSchema = Type.Object(
 
 export type RawConfig = Static<typeof ConfigSchema>;
 
+/** OpenID Connect sign-in for staff, when CIVICDESK_OIDC_ISSUER is set (checked and parsed). */
+export interface OidcSettings {
+  issuer: URL;
+  clientId: string;
+  clientSecret: string | undefined;
+  scopes: string;
+  buttonText: string;
+  roleClaim: string;
+  roleMap: RoleMap;
+  /** Create accounts at first sign-in, in this body (and team): undefined when not allowed. */
+  newAccounts: { bodyCode: string; teamCode: string | undefined } | undefined;
+}
+
 export interface Config extends RawConfig {
+  /** OpenID Connect sign-in for staff, or undefined when it is off. */
+  oidc: OidcSettings | undefined;
   /** Absolute data folder. */
   dataDir: string;
   /** Public base URL without a trailing slash. */
@@ -387,15 +475,93 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'CIVICDESK_RUN_WORKER=false needs PostgreSQL (DATABASE_URL): with the embedded database no separate worker can run, so no email would ever be sent',
     );
   }
+  const oidc = oidcSettings(config, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
     ...config,
+    oidc,
     dataDir: path.resolve(config.CIVICDESK_DATA_DIR),
     baseUrl: (config.CIVICDESK_BASE_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, ''),
     sessionSecret: config.CIVICDESK_SESSION_SECRET ?? DEV_SESSION_SECRET,
     isProduction,
     databaseEngine: config.DATABASE_URL ? 'postgres' : 'pglite',
+  };
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** The OpenID Connect settings, checked together; problems are added to `problems`. */
+function oidcSettings(config: RawConfig, problems: string[]): OidcSettings | undefined {
+  const issuerText = config.CIVICDESK_OIDC_ISSUER;
+  if (!issuerText) {
+    const set = KEYS.filter(
+      (k) =>
+        k.startsWith('CIVICDESK_OIDC_') &&
+        (ConfigSchema.properties[k] as { default?: unknown }).default === undefined &&
+        config[k] !== undefined,
+    );
+    if (set.length > 0)
+      problems.push(`${set.join(', ')} set but CIVICDESK_OIDC_ISSUER is not: set the issuer too`);
+    if (config.CIVICDESK_OIDC_CREATE_ACCOUNTS) {
+      problems.push('CIVICDESK_OIDC_CREATE_ACCOUNTS=true needs CIVICDESK_OIDC_ISSUER');
+    }
+    return undefined;
+  }
+  const before = problems.length;
+  let issuer: URL | undefined;
+  try {
+    issuer = new URL(issuerText);
+  } catch {
+    problems.push(`CIVICDESK_OIDC_ISSUER: "${issuerText}" is not a URL`);
+  }
+  if (issuer && (issuer.search || issuer.hash)) {
+    problems.push('CIVICDESK_OIDC_ISSUER: an issuer has no query string or fragment');
+  }
+  if (issuer?.protocol === 'http:' && !LOOPBACK_HOSTS.has(issuer.hostname)) {
+    problems.push(
+      'CIVICDESK_OIDC_ISSUER must use https:// (plain http only for a provider on this machine, localhost or 127.0.0.1)',
+    );
+  }
+  if (!config.CIVICDESK_OIDC_CLIENT_ID) {
+    problems.push('CIVICDESK_OIDC_ISSUER is set but CIVICDESK_OIDC_CLIENT_ID is not: give the client id too');
+  }
+  let roleMap: RoleMap = new Map();
+  if (!config.CIVICDESK_OIDC_ROLE_MAP) {
+    problems.push(
+      'CIVICDESK_OIDC_ISSUER is set but CIVICDESK_OIDC_ROLE_MAP is not: say which claim values give which role (e.g. civicdesk-officers=officer)',
+    );
+  } else {
+    const parsed = parseRoleMap(config.CIVICDESK_OIDC_ROLE_MAP);
+    for (const problem of parsed.problems) problems.push(`CIVICDESK_OIDC_ROLE_MAP: ${problem}`);
+    roleMap = parsed.map;
+  }
+  if (config.CIVICDESK_OIDC_CREATE_ACCOUNTS && !config.CIVICDESK_OIDC_NEW_ACCOUNT_BODY) {
+    problems.push(
+      'CIVICDESK_OIDC_CREATE_ACCOUNTS=true needs CIVICDESK_OIDC_NEW_ACCOUNT_BODY (the code of the body new accounts belong to)',
+    );
+  }
+  if (!config.CIVICDESK_OIDC_CREATE_ACCOUNTS && config.CIVICDESK_OIDC_NEW_ACCOUNT_BODY) {
+    problems.push('CIVICDESK_OIDC_NEW_ACCOUNT_BODY is set but CIVICDESK_OIDC_CREATE_ACCOUNTS is not true');
+  }
+  if (config.CIVICDESK_OIDC_NEW_ACCOUNT_TEAM && !config.CIVICDESK_OIDC_NEW_ACCOUNT_BODY) {
+    problems.push('CIVICDESK_OIDC_NEW_ACCOUNT_TEAM needs CIVICDESK_OIDC_NEW_ACCOUNT_BODY (the team’s body)');
+  }
+  if (problems.length > before || !issuer) return undefined;
+  return {
+    issuer,
+    clientId: config.CIVICDESK_OIDC_CLIENT_ID!,
+    clientSecret: config.CIVICDESK_OIDC_CLIENT_SECRET,
+    scopes: config.CIVICDESK_OIDC_SCOPES.trim().split(/\s+/).join(' '),
+    buttonText: config.CIVICDESK_OIDC_BUTTON_TEXT,
+    roleClaim: config.CIVICDESK_OIDC_ROLE_CLAIM,
+    roleMap,
+    newAccounts: config.CIVICDESK_OIDC_CREATE_ACCOUNTS
+      ? {
+          bodyCode: config.CIVICDESK_OIDC_NEW_ACCOUNT_BODY!,
+          teamCode: config.CIVICDESK_OIDC_NEW_ACCOUNT_TEAM,
+        }
+      : undefined,
   };
 }
 

@@ -19,6 +19,12 @@ export const LOG_REDACT_PATHS = [
   '*.replyTo',
   '*.address',
   '*.token',
+  // The OpenID Connect client secret, should a settings object or client ever be logged.
+  'CIVICDESK_OIDC_CLIENT_SECRET',
+  '*.CIVICDESK_OIDC_CLIENT_SECRET',
+  'clientSecret',
+  '*.clientSecret',
+  '*.client_secret',
   '*.*.email',
   '*.*.phone',
   'email',

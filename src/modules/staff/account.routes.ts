@@ -21,6 +21,7 @@ import {
   renderStaffPage,
   safeNext,
   SESSION_KEYS,
+  signedInThroughProvider,
   startSignedInSession,
   TOTP_SETUP_PATH,
 } from './staff.view-models.js';
@@ -67,7 +68,11 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
         request,
         reply,
         'account.njk',
-        { account, notice: noticeFor(notice) },
+        {
+          account,
+          notice: noticeFor(notice),
+          signedInThroughProvider: signedInThroughProvider(request.session?.data),
+        },
         { staff },
       );
     },
@@ -114,8 +119,11 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
           { status: 400, staff },
         );
       }
-      // Every session of this person has ended; this browser carries on in a new one.
-      await startSignedInSession(request, staff.id, 'new session after changing the password');
+      // Every session of this person has ended; this browser carries on in a new one, signed in as before.
+      await startSignedInSession(request, staff.id, {
+        ...viaOf(request),
+        how: 'new session after changing the password',
+      });
       request.log.info({ staffId: staff.id }, 'staff password changed');
       return reply.redirect('/staff/account?notice=password-changed', 303);
     },
@@ -208,7 +216,10 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
         if (result.outcome === 'ok') {
           // Every session of this person ended (they were started without the second factor); carry on
           // in a new one. The codes are shown in this response and never stored, not even in the session.
-          await startSignedInSession(request, staff.id, 'new session after setting up two-step verification');
+          await startSignedInSession(request, staff.id, {
+            ...viaOf(request),
+            how: 'new session after setting up two-step verification',
+          });
           request.log.info({ staffId: staff.id }, 'staff two-step verification set up');
           noStore(reply);
           return renderStaffPage(
@@ -328,4 +339,9 @@ function confirmPage(action: 'recovery-codes' | 'turn-off') {
         button: 'Turn off two-step verification',
         warning: true,
       };
+}
+
+/** How the current session was signed in, for carrying on in a new one. */
+function viaOf(request: FastifyRequest): { via?: 'oidc' } {
+  return signedInThroughProvider(request.session?.data) ? { via: 'oidc' } : {};
 }

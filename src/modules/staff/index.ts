@@ -14,7 +14,8 @@ import { registerPasswordResetRoutes } from './password-reset.routes.js';
 import { registerSignInRoutes } from './sign-in.routes.js';
 import { StaffAdminService } from './staff-admin.service.js';
 import { StaffService, staffSecuritySettings, type StaffUser } from './staff.service.js';
-import { TOTP_SETUP_PATH } from './staff.view-models.js';
+import { registerOidcRoutes } from './oidc.routes.js';
+import { signedInThroughProvider, TOTP_SETUP_PATH } from './staff.view-models.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -73,11 +74,16 @@ export default fp(
       return staff;
     }
 
+    // Only sessions signed in with a password need our TOTP: the identity provider does its own second
+    // factor, so a session signed in through it is complete (see README.md, "OpenID Connect").
+    const mustSetUpTotp = (request: FastifyRequest, staff: StaffUser) =>
+      staffService.mustSetUpTotp(staff) && !signedInThroughProvider(request.session?.data);
+
     app.decorateRequest('staff', undefined);
     app.decorateRequest('loadStaff', async function (this: FastifyRequest) {
       if (this.staff) return this.staff;
       const staff = await sessionStaff(this);
-      if (!staff || staffService.mustSetUpTotp(staff)) return undefined;
+      if (!staff || mustSetUpTotp(this, staff)) return undefined;
       this.staff = staff;
       return staff;
     });
@@ -91,7 +97,7 @@ export default fp(
           }
           throw new AppError('unauthorized', 'Your session has ended: sign in again');
         }
-        if (staffService.mustSetUpTotp(staff) && !options.beforeTotpSetup) {
+        if (mustSetUpTotp(request, staff) && !options.beforeTotpSetup) {
           if (request.method === 'GET') {
             return reply.redirect(`${TOTP_SETUP_PATH}?next=${encodeURIComponent(request.url)}`, 303);
           }
@@ -105,6 +111,7 @@ export default fp(
     registerSignInRoutes(app, staffService);
     registerAccountRoutes(app, staffService);
     registerPasswordResetRoutes(app, staffService);
+    if (app.config.oidc) registerOidcRoutes(app, staffService, app.config.oidc);
   },
   { name: 'staff', dependencies: ['session', 'views'] },
 );

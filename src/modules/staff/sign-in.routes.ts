@@ -32,6 +32,15 @@ export function registerSignInRoutes(app: FastifyInstance, staffService: StaffSe
     minutes: app.config.CIVICDESK_STAFF_LOCKOUT_MINUTES,
   };
 
+  // The button for signing in through the council's identity provider, when it is configured.
+  const oidcButton = (next: string) =>
+    app.config.oidc
+      ? {
+          buttonText: app.config.oidc.buttonText,
+          href: `/staff/sign-in/oidc${next ? `?next=${encodeURIComponent(next)}` : ''}`,
+        }
+      : undefined;
+
   async function pendingFrom(request: FastifyRequest) {
     const session = await request.loadSession();
     return session ? readPendingSignIn(session.data) : undefined;
@@ -56,6 +65,7 @@ export function registerSignInRoutes(app: FastifyInstance, staffService: StaffSe
         values: {},
         notice: noticeFor(notice),
         lockout,
+        oidc: oidcButton(nextField(next)),
       });
     },
   );
@@ -85,7 +95,14 @@ export function registerSignInRoutes(app: FastifyInstance, staffService: StaffSe
           request,
           reply,
           'sign-in.njk',
-          { next: nextField(next), values: { email }, errors, failed: result !== undefined, lockout },
+          {
+            next: nextField(next),
+            values: { email },
+            errors,
+            failed: result !== undefined,
+            lockout,
+            oidc: oidcButton(nextField(next)),
+          },
           { status: 400 },
         );
       }
@@ -125,7 +142,7 @@ export function registerSignInRoutes(app: FastifyInstance, staffService: StaffSe
     how: 'code' | 'recovery code',
   ): Promise<FastifyReply | undefined> {
     if (outcome.outcome === 'ok') {
-      await startSignedInSession(request, outcome.staff.id, how);
+      await startSignedInSession(request, outcome.staff.id, { how });
       request.log.info({ staffId: outcome.staff.id, role: outcome.staff.role, how }, 'staff signed in');
       if (staffService.mustSetUpTotp(outcome.staff)) {
         return reply.redirect(

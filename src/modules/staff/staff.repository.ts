@@ -327,6 +327,28 @@ export async function setDisabled(db: Executor, id: string, disabledAt: Date | n
   return row !== undefined;
 }
 
+// ------------------------------------------------------------------ OpenID Connect
+
+/**
+ * A sign-in through the identity provider. The password lockout is left as it is: a provider sign-in
+ * says nothing about who is guessing the password, and clearing the count would give a guesser more tries.
+ */
+export async function recordProviderSignIn(db: Executor, id: string, now: Date): Promise<void> {
+  await db.updateTable('staff_user').set({ last_sign_in_at: now }).where('id', '=', id).execute();
+}
+
+/** Sets the role from the identity provider's claim. True if it changed. */
+export async function setRole(db: Executor, id: string, role: StaffRow['role']): Promise<boolean> {
+  const row = await db
+    .updateTable('staff_user')
+    .set({ role })
+    .where('id', '=', id)
+    .where('role', '!=', role)
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Lifts a lock and forgets the failures counted so far. */
 export async function unlockAccount(db: Executor, id: string): Promise<void> {
   await db
@@ -354,4 +376,27 @@ export async function writeAudit(
       ip: entry.ip ?? null,
     })
     .execute();
+}
+
+/**
+ * A new account for someone the identity provider vouched for, with no password (they sign in through
+ * the provider). Of two first sign-ins at once, one inserts and the other finds nothing to insert:
+ * undefined, and the caller reads the row the other made.
+ */
+export function insertStaffWithoutPassword(
+  db: Executor,
+  values: { email: string; name: string; role: StaffRow['role']; bodyId: string; teamId: string | null },
+): Promise<StaffRow | undefined> {
+  return db
+    .insertInto('staff_user')
+    .values({
+      email: values.email,
+      name: values.name,
+      role: values.role,
+      body_id: values.bodyId,
+      team_id: values.teamId,
+    })
+    .onConflict((oc) => oc.column('email').doNothing())
+    .returningAll()
+    .executeTakeFirst();
 }

@@ -107,6 +107,30 @@ export type CodeOutcome =
   /** The stored secret cannot be opened (the session secret changed): only a recovery code will do. */
   | { outcome: 'unreadable' };
 
+/** What the identity provider said about someone, as the staff module needs it. */
+export interface OidcSignInClaims {
+  /** The `email` claim, if any. */
+  email: string | undefined;
+  /** `email_verified` is true. */
+  emailVerified: boolean;
+  /** A name for a new account. */
+  name: string;
+  /** The role the role claim maps to, or undefined when it maps to none. */
+  role: StaffRole | undefined;
+}
+
+export type OidcSignInOutcome =
+  | { outcome: 'ok'; staff: StaffUser; created: boolean; previousRole: StaffRole | null }
+  /** No `email` claim, or one that is not an email address. */
+  | { outcome: 'no_email' }
+  /** The provider does not say the email address is verified: it cannot be matched to an account. */
+  | { outcome: 'email_unverified' }
+  /** The role claim gives no Civicdesk role. */
+  | { outcome: 'no_role' }
+  /** No account has this address, and accounts are not created at sign-in. */
+  | { outcome: 'no_account' }
+  | { outcome: 'disabled' };
+
 export type PasswordCheck = { outcome: 'ok' } | { outcome: 'wrong' } | { outcome: 'locked'; until: Date };
 
 export interface AccountSummary {
@@ -117,6 +141,8 @@ export interface AccountSummary {
   recoveryCodesLeft: number;
   lastSignInAt: Date | null;
   passwordChangedAt: Date | null;
+  /** False for an account made at a sign-in through the identity provider: it signs in only there. */
+  hasPassword: boolean;
 }
 
 export interface TotpSetup {
@@ -323,6 +349,44 @@ export class StaffService {
     return result.until;
   }
 
+  // ---------------------------------------------------------------- sign-in through the identity provider
+
+  /**
+   * Someone the council's identity provider has signed in (OpenID Connect). The account is the one with
+   * the provider's verified email address; the role comes from the provider's claim and is written to
+   * the account at every sign-in, so the provider stays the source of truth (someone moved out of the
+   * admins' group is an admin no more from their next sign-in). With `newAccounts`, someone with a
+   * mapped role and no account gets one (no password: they can only sign in through the provider).
+   * The provider does the second factor: this sign-in is complete without our TOTP.
+   */
+  async signInWithOidc(
+    claims: OidcSignInClaims,
+    newAccounts?: { bodyId: string; teamId: string | null },
+  ): Promise<OidcSignInOutcome> {
+    const email = claims.email?.trim().toLowerCase();
+    if (!email || !/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 254) return { outcome: 'no_email' };
+    if (!claims.emailVerified) return { outcome: 'email_unverified' };
+    const role = claims.role;
+    if (!role) return { outcome: 'no_role' };
+    const now = this.#now();
+    return this.db.transaction().execute(async (trx) => {
+      let row = await repo.findStaffByEmail(trx, email);
+      let created = false;
+      if (!row && newAccounts) {
+        row = await repo.insertStaffWithoutPassword(trx, { email, name: claims.name, role, ...newAccounts });
+        // Another first sign-in of the same person got there first: use the account it made.
+        created = row !== undefined;
+        row ??= await repo.findStaffByEmail(trx, email);
+      }
+      if (!row) return { outcome: 'no_account' } as const;
+      if (row.disabled_at) return { outcome: 'disabled' } as const;
+      const previousRole = row.role === role ? null : row.role;
+      if (previousRole) await repo.setRole(trx, row.id, role);
+      await repo.recordProviderSignIn(trx, row.id, now);
+      return { outcome: 'ok', staff: toStaffUser({ ...row, role }), created, previousRole } as const;
+    });
+  }
+
   // ---------------------------------------------------------------- re-authentication when signed in
 
   /**
@@ -439,6 +503,7 @@ export class StaffService {
       recoveryCodesLeft: staff.totpEnabled ? await repo.countUnusedRecoveryCodes(this.db, staff.id) : 0,
       lastSignInAt: row.last_sign_in_at,
       passwordChangedAt: row.password_changed_at,
+      hasPassword: row.password_hash !== null,
     };
   }
 
@@ -505,7 +570,9 @@ export class StaffService {
     try {
       const now = this.#now();
       const row = await repo.findStaffByEmail(this.db, email);
-      if (!row || row.disabled_at) return;
+      // An account without a password was made at a sign-in through the council's identity provider:
+      // it signs in only there, so the provider stays the one way in (and the one place to shut it).
+      if (!row || row.disabled_at || !row.password_hash) return;
       const sent = await this.db.transaction().execute(async (trx) => {
         await repo.deletePasswordResetsBefore(trx, row.id, new Date(now.getTime() - 24 * 3600_000));
         const recent = await repo.countPasswordResetsSince(trx, row.id, new Date(now.getTime() - 3600_000));

@@ -17,6 +17,10 @@ export const SESSION_KEYS = {
   totpSetup: 'staffTotpSetup',
   /** The sealed token from a password reset link, between the link and the form. */
   passwordReset: 'staffPasswordReset',
+  /** PendingOidcSignIn: state, nonce and PKCE verifier between the redirect to the provider and back. */
+  oidc: 'staffOidcSignIn',
+  /** 'oidc' in a session signed in through the identity provider (which did the second factor). */
+  signedInWith: 'staffSignedInWith',
 } as const;
 
 export const TOTP_SETUP_PATH = '/staff/two-factor/setup';
@@ -126,22 +130,28 @@ export async function renderStaffPage(
 
 /**
  * Replaces the session with a brand-new one signed in as `staffId` (never promote an existing one), and
- * puts it in the audit trail: who, how (`how`: password, code, recovery code, a new session after a
- * password change...), from where.
+ * puts it in the audit trail: who, how (password, code, recovery code, the identity provider, a new session
+ * after a password change...), from where, with any `detail`. `via: 'oidc'` marks a sign-in through the
+ * council's identity provider, which did the second factor.
  */
 export async function startSignedInSession(
   request: FastifyRequest,
   staffId: string,
-  how = 'password',
+  {
+    via,
+    how = via === 'oidc' ? 'identity provider' : 'password',
+    detail = {},
+  }: { via?: 'oidc'; how?: string; detail?: Record<string, unknown> } = {},
 ): Promise<void> {
   await request.destroySession();
   const session = await request.ensureSession();
   session.staffUserId = staffId;
+  if (via) session.data[SESSION_KEYS.signedInWith] = via;
   await request.saveSession();
   await writeAudit(request.server.db, {
     staffId,
     action: 'staff.signed_in',
-    detail: { how },
+    detail: { how, ...detail },
     ip: request.ip,
   });
 }
@@ -152,6 +162,11 @@ export async function endSession(request: FastifyRequest): Promise<void> {
   await request.destroySession();
   if (staffId)
     await writeAudit(request.server.db, { staffId, action: 'staff.signed_out', detail: {}, ip: request.ip });
+}
+
+/** Whether this session was signed in through the identity provider (so our TOTP is not asked for). */
+export function signedInThroughProvider(data: Record<string, unknown> | undefined): boolean {
+  return data?.[SESSION_KEYS.signedInWith] === 'oidc';
 }
 
 /** Pages that show a secret (a QR code, recovery codes, a reset form) must not be kept in any cache. */
