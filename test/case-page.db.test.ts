@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { hash } from '@node-rs/argon2';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
@@ -13,6 +12,7 @@ import type { Worker } from '../src/infra/jobs/jobs.js';
 import { emailDeliveryState, timeLeft } from '../src/modules/casework/casework.service.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
+import { addStaffAccount, PARISH_CLERK } from './helpers/staff-accounts.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
 
 it('says how long is left before a case is due, or how long it is overdue', () => {
@@ -56,21 +56,7 @@ describeEachEngine('the case page', (getDatabase) => {
     smtp = await startSmtpServer();
     credentials = (await seedDemoCouncil(getDatabase().db))!;
     const { db } = getDatabase();
-    const parish = await db
-      .selectFrom('body')
-      .select('id')
-      .where('code', '=', 'little-wickham')
-      .executeTakeFirstOrThrow();
-    await db
-      .insertInto('staff_user')
-      .values({
-        email: 'clerk@littlewickham-pc.example',
-        name: 'Parish Clerk',
-        role: 'officer',
-        body_id: parish.id,
-        password_hash: await hash('parish-clerk-password'),
-      })
-      .execute();
+    await addStaffAccount(db, PARISH_CLERK); // another body's staff
     t = await buildTestApp(getDatabase(), {
       env: { SMTP_URL: smtp.url, CIVICDESK_REFERENCE_PREFIX: 'ASH' },
       parts: { jobSettings: { pollMs: 20 } },
@@ -122,7 +108,7 @@ describeEachEngine('the case page', (getDatabase) => {
     const publicRoute = await t.app.inject({ method: 'GET', url: `/photos/${photoId}/full` });
     assert.equal(publicRoute.statusCode, 404, 'the hidden photo is not public');
     const clerk = new TestBrowser(t.app);
-    await clerk.signIn('clerk@littlewickham-pc.example', 'parish-clerk-password');
+    await clerk.signIn(PARISH_CLERK.email, PARISH_CLERK.password);
     assert.equal((await clerk.get(`/staff/cases/${reference}/photos/${photoId}/full`)).statusCode, 404);
     const stranger = '00000000-0000-4000-8000-000000000000';
     assert.equal((await officer.get(`/staff/cases/${reference}/photos/${stranger}/full`)).statusCode, 404);

@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { hash } from '@node-rs/argon2';
 import { pino } from 'pino';
 import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import type { Worker } from '../src/infra/jobs/jobs.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
+import { addStaffAccount, PARISH_CLERK } from './helpers/staff-accounts.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
 
 describeEachEngine('case work', (getDatabase) => {
@@ -24,23 +24,8 @@ describeEachEngine('case work', (getDatabase) => {
   before(async () => {
     smtp = await startSmtpServer();
     credentials = (await seedDemoCouncil(getDatabase().db))!;
-    // A parish clerk: staff of another body, who must not see the borough's cases.
     const { db } = getDatabase();
-    const parish = await db
-      .selectFrom('body')
-      .select('id')
-      .where('code', '=', 'little-wickham')
-      .executeTakeFirstOrThrow();
-    await db
-      .insertInto('staff_user')
-      .values({
-        email: 'clerk@littlewickham-pc.example',
-        name: 'Parish Clerk',
-        role: 'officer',
-        body_id: parish.id,
-        password_hash: await hash('parish-clerk-password'),
-      })
-      .execute();
+    await addStaffAccount(db, PARISH_CLERK); // another body's staff
     t = await buildTestApp(getDatabase(), {
       env: {
         SMTP_URL: smtp.url,
@@ -157,7 +142,7 @@ describeEachEngine('case work', (getDatabase) => {
 
   it('does not show another body’s staff the case, nor let an agent change its status', async () => {
     const clerk = new TestBrowser(t.app);
-    await clerk.signIn('clerk@littlewickham-pc.example', 'parish-clerk-password');
+    await clerk.signIn(PARISH_CLERK.email, PARISH_CLERK.password);
     assert.equal((await clerk.get(`/staff/cases/${reference}`)).statusCode, 404);
     assert.doesNotMatch((await clerk.get('/staff/cases?view=all')).body, new RegExp(reference));
     const blind = await clerk.post(`/staff/cases/${reference}/note`, { note: 'sneaky' });

@@ -8,12 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { hash } from '@node-rs/argon2';
 import { pino } from 'pino';
 import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import type { Worker } from '../src/infra/jobs/jobs.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
+import { addStaffAccount, PARISH_CLERK } from './helpers/staff-accounts.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
 
 describeEachEngine('contact centre', (getDatabase) => {
@@ -41,21 +41,7 @@ describeEachEngine('contact centre', (getDatabase) => {
     smtp = await startSmtpServer();
     credentials = (await seedDemoCouncil(getDatabase().db))!;
     const { db } = getDatabase();
-    const parish = await db
-      .selectFrom('body')
-      .select('id')
-      .where('code', '=', 'little-wickham')
-      .executeTakeFirstOrThrow();
-    await db
-      .insertInto('staff_user')
-      .values({
-        email: 'clerk@littlewickham-pc.example',
-        name: 'Parish Clerk',
-        role: 'officer',
-        body_id: parish.id,
-        password_hash: await hash('parish-clerk-password'),
-      })
-      .execute();
+    await addStaffAccount(db, PARISH_CLERK); // another body's staff
     t = await buildTestApp(getDatabase(), {
       env: {
         SMTP_URL: smtp.url,
@@ -287,7 +273,7 @@ describeEachEngine('contact centre', (getDatabase) => {
 
   it('does not let another body’s staff find or open the contact', async () => {
     const clerk = new TestBrowser(t.app);
-    await clerk.signIn('clerk@littlewickham-pc.example', 'parish-clerk-password');
+    await clerk.signIn(PARISH_CLERK.email, PARISH_CLERK.password);
     assert.equal((await clerk.get(`/staff/contacts/${janeId}`)).statusCode, 404);
     assert.doesNotMatch((await clerk.get('/staff/contacts?q=Jane+Caller')).body, new RegExp(janeId));
     assert.equal((await clerk.post(`/staff/contacts/${janeId}/report`, {})).statusCode, 404);

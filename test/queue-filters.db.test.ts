@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { hash } from '@node-rs/argon2';
 import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
+import { addStaffAccount, PARISH_CLERK } from './helpers/staff-accounts.js';
 
 describeEachEngine('queue filters, sorting and cross-body access', (getDatabase) => {
   let t: TestApp;
@@ -25,42 +25,15 @@ describeEachEngine('queue filters, sorting and cross-body access', (getDatabase)
   before(async () => {
     credentials = (await seedDemoCouncil(getDatabase().db))!;
     const { db } = getDatabase();
-    const parish = await db
-      .selectFrom('body')
-      .select('id')
-      .where('code', '=', 'little-wickham')
-      .executeTakeFirstOrThrow();
-    await db
-      .insertInto('staff_user')
-      .values({
-        email: 'clerk@littlewickham-pc.example',
-        name: 'Parish Clerk',
-        role: 'officer',
-        body_id: parish.id,
-        password_hash: await hash('parish-clerk-password'),
-      })
-      .execute();
-    const ashdown = await db
-      .selectFrom('body')
-      .select('id')
-      .where('code', '=', 'ashdown')
-      .executeTakeFirstOrThrow();
-    const lighting = await db
-      .selectFrom('team')
-      .select('id')
-      .where('code', '=', 'street-lighting')
-      .executeTakeFirstOrThrow();
-    await db
-      .insertInto('staff_user')
-      .values({
-        email: 'lights-lead@ashdown.example',
-        name: 'Lux Lead',
-        role: 'team_lead',
-        body_id: ashdown.id,
-        team_id: lighting.id,
-        password_hash: await hash('lighting-lead-password'),
-      })
-      .execute();
+    await addStaffAccount(db, PARISH_CLERK); // another body's staff
+    await addStaffAccount(db, {
+      email: 'lights-lead@ashdown.example',
+      name: 'Lux Lead',
+      role: 'team_lead',
+      bodyCode: 'ashdown',
+      teamCode: 'street-lighting',
+      password: 'lighting-lead-password',
+    });
     t = await buildTestApp(getDatabase(), { env: { CIVICDESK_REFERENCE_PREFIX: 'ASH' } });
     const cases = [
       { name: 'early', channel: 'web' as const, at: '2026-11-02T10:00:00Z', priority: 'low' as const },
@@ -136,7 +109,7 @@ describeEachEngine('queue filters, sorting and cross-body access', (getDatabase)
 
   it('lets a body’s staff work another body’s cases only while an admin grants it', async () => {
     const clerk = new TestBrowser(t.app);
-    await clerk.signIn('clerk@littlewickham-pc.example', 'parish-clerk-password');
+    await clerk.signIn(PARISH_CLERK.email, PARISH_CLERK.password);
     assert.equal((await clerk.get(`/staff/cases/${refs.middle}`)).statusCode, 404);
     assert.deepEqual(referencesOn((await clerk.get('/staff/cases?view=all')).body), []);
 

@@ -51,6 +51,23 @@ export interface AuditEntry {
   detail: Record<string, unknown>;
 }
 
+/** Another system acting on a case (a CRM's key, an Open311 back office or client): update() only. */
+export interface IntegrationActor {
+  id: string;
+  name: string;
+  role: 'officer';
+  bodyId: string;
+  teamId: null;
+  integration: true;
+}
+
+/** How another system's update reaches a case: CaseworkService.update, as an integration. */
+export type IntegrationUpdate = (
+  actor: IntegrationActor,
+  reference: string,
+  input: { status?: CaseStatus; publicUpdate: string },
+) => Promise<void>;
+
 /** Statuses that close a case; the others keep it open. */
 export const CLOSING_STATUSES: ReadonlySet<CaseStatus> = new Set([
   'fixed',

@@ -4,6 +4,7 @@
  * cases and updates are listed, and how another system's update is applied to a case's timeline
  * (through the case-work service, so the resident is told as for an officer's update).
  */
+import type { IntegrationUpdate } from '../casework/casework.service.js';
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { CaseStatus, Database } from '../../db/database.js';
@@ -58,18 +59,7 @@ const POST_UPDATE_SCOPE = 'open311:write';
 /** FixMyStreet's placeholder for a report that was not put on a map (Bromley). */
 const NOT_PINPOINTED = '#NOTPINPOINTED#';
 
-export type UpdateCase = (
-  actor: {
-    id: string;
-    name: string;
-    role: 'officer';
-    bodyId: string;
-    teamId: null;
-    integration: true;
-  },
-  reference: string,
-  input: { status?: CaseStatus; publicUpdate: string },
-) => Promise<void>;
+export type UpdateCase = IntegrationUpdate;
 
 export interface Open311ServerDeps {
   services: ServicesService;

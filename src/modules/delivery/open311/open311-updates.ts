@@ -11,6 +11,7 @@
  * endpoint from the outbox (retries, backoff), with a stable update id so a retried post is recognisable.
  * Updates that came from that same endpoint are not sent back to it.
  */
+import type { IntegrationUpdate } from '../../casework/casework.service.js';
 import crypto from 'node:crypto';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -33,18 +34,7 @@ const LONGEST_WINDOW_MS = 24 * 3600_000;
 const OVERLAP_MS = 10 * 60_000;
 
 /** Who applies an endpoint's update: the case-work service's update(), as an integration. */
-export type ApplyUpdate = (
-  actor: {
-    id: string;
-    name: string;
-    role: 'officer';
-    bodyId: string;
-    teamId: null;
-    integration: true;
-  },
-  reference: string,
-  input: { status?: CaseStatus; publicUpdate: string },
-) => Promise<void>;
+export type ApplyUpdate = IntegrationUpdate;
 
 export interface PollResult {
   targets: number;
