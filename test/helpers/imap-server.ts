@@ -195,7 +195,7 @@ export async function startImapServer({
   };
 
   const deadline = Date.now() + startTimeoutMs;
-  let lastError = '';
+  let lastError: string;
   for (;;) {
     if (exited !== undefined) {
       const log = readLog();
