@@ -8,13 +8,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ImapFlow } from 'imapflow';
 import { pino } from 'pino';
 import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import type { Worker } from '../src/infra/jobs/jobs.js';
 import { startInboundEmail } from '../src/modules/delivery/index.js';
-import { pollImapOnce, type RunningTransport } from '../src/modules/delivery/inbound-transports.js';
+import {
+  pollImapOnce,
+  startImapPoller,
+  type RunningTransport,
+} from '../src/modules/delivery/inbound-transports.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
 import { startImapServer, type TestImapServer } from './helpers/imap-server.js';
@@ -279,5 +284,74 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
     assert.equal(await pollImapOnce(t.app.delivery.inbound, imap.url, silent), 4);
     assert.equal((await inboundRows()).length, 4);
     assert.equal((await events(kase.id)).filter((e) => e.kind === 'email_received').length, 2);
+  });
+  it('fails a poll cleanly when the connection drops mid-poll, and the next poll takes the mail', async () => {
+    // A network path to Dovecot that breaks (TCP reset) as soon as the poll searches the mailbox.
+    const sockets = new Set<net.Socket>();
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect({ host: imap.host, port: imap.port });
+      sockets.add(client).add(upstream);
+      upstream.on('data', (chunk) => client.write(chunk));
+      client.on('data', (chunk) => {
+        if (/SEARCH/i.test(chunk.toString('latin1'))) {
+          client.resetAndDestroy();
+          upstream.destroy();
+        } else upstream.write(chunk);
+      });
+      client.on('error', () => undefined);
+      upstream.on('error', () => client.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxyPort = (proxy.address() as net.AddressInfo).port;
+    const brokenUrl = imap.url.replace(`:${imap.port}/`, `:${proxyPort}/`);
+    const uncaught: Error[] = [];
+    const onUncaught = (error: Error) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      await deliver(
+        message(
+          kase.replyTo,
+          `Re: New report ${kase.reference}: Speeding traffic`,
+          '<imap-reply-3@littlewickham-pc.example>',
+          'Speed watch again next week.',
+        ),
+      );
+      await assert.rejects(pollImapOnce(t.app.delivery.inbound, brokenUrl, silent));
+      await sleep(200);
+      assert.deepEqual(uncaught, [], 'a dropped connection does not crash the worker');
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
+    assert.equal(await pollImapOnce(t.app.delivery.inbound, imap.url, silent), 1);
+    assert.equal((await events(kase.id)).filter((e) => e.kind === 'email_received').length, 3);
+  });
+
+  it('never runs two polls at once, so a message without a Message-ID is recorded once', async () => {
+    await deliver(message(kase.replyTo, 'no message id', undefined, 'Sent from a very old mail client.'));
+    // Polls due every 10 ms, far less than one poll takes: a poll still running is not joined by another.
+    const fast = startImapPoller(t.app.delivery.inbound, { url: imap.url, everySeconds: 0.01, log: silent });
+    await until(
+      'the message recorded',
+      () =>
+        getDatabase()
+          .db.selectFrom('inbound_email')
+          .select('id')
+          .where('subject', '=', 'no message id')
+          .execute(),
+      (r) => r.length > 0,
+    );
+    await sleep(300);
+    await fast.stop();
+    const rows = await getDatabase()
+      .db.selectFrom('inbound_email')
+      .select('id')
+      .where('subject', '=', 'no message id')
+      .execute();
+    assert.equal(rows.length, 1);
+    const received = (await events(kase.id)).filter((e) => /very old mail client/.test(e.body));
+    assert.equal(received.length, 1);
   });
 });
