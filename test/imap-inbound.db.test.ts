@@ -354,4 +354,55 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
     const received = (await events(kase.id)).filter((e) => /very old mail client/.test(e.body));
     assert.equal(received.length, 1);
   });
+  it('threads by Delivered-To when the headers do not show the reply address, and records auto-replies and bounces as such', async () => {
+    // Blind-copied to the reply address: only the delivering server's Delivered-To header names it.
+    await deliver(
+      message(
+        kase.replyTo,
+        'blind copy',
+        '<imap-bcc@littlewickham-pc.example>',
+        'Copying in Civicdesk.',
+      ).replace(`To: ${kase.replyTo}`, 'To: highways@ashdown.example'),
+    );
+    // An out-of-office, and a bounce as a mail server files it: Return-Path <> (no envelope over IMAP).
+    await deliver(
+      message(
+        kase.replyTo,
+        'Out of office',
+        '<imap-ooo@littlewickham-pc.example>',
+        'I am away until Monday.',
+      ).replace('MIME-Version', 'Auto-Submitted: auto-replied\r\nMIME-Version'),
+    );
+    await deliver(
+      message(
+        kase.replyTo,
+        'Undelivered Mail Returned to Sender',
+        '<imap-bounce@mx.littlewickham-pc.example>',
+        'The mailbox cases@littlewickham-pc.example is full.',
+      )
+        .replace('Return-Path: <clerk@littlewickham-pc.example>', 'Return-Path: <>')
+        .replace(
+          'From: Parish Clerk <clerk@littlewickham-pc.example>',
+          'From: Mail Delivery System <mailer-daemon@mx.littlewickham-pc.example>',
+        ),
+    );
+    assert.equal(await pollImapOnce(t.app.delivery.inbound, imap.url, silent), 3);
+
+    const rows = Object.fromEntries((await inboundRows()).map((r) => [r.subject, r]));
+    assert.equal(rows['blind copy']!.outcome, 'threaded');
+    assert.equal(rows['blind copy']!.case_id, kase.id);
+    assert.equal(rows['Out of office']!.outcome, 'auto_reply');
+    assert.equal(rows['Undelivered Mail Returned to Sender']!.outcome, 'bounce');
+    const timeline = await events(kase.id);
+    assert.ok(timeline.some((e) => e.kind === 'email_received' && /Copying in Civicdesk/.test(e.body)));
+    assert.ok(timeline.some((e) => e.kind === 'email_auto_reply' && /Automatic reply/.test(e.body)));
+    assert.ok(timeline.some((e) => e.kind === 'email_bounced'));
+    const delivery = await getDatabase()
+      .db.selectFrom('case_delivery')
+      .selectAll()
+      .where('case_id', '=', kase.id)
+      .executeTakeFirstOrThrow();
+    assert.equal(delivery.state, 'failed');
+    assert.match(delivery.last_error ?? '', /bounced/);
+  });
 });

@@ -28,6 +28,9 @@ export interface TestImapServer {
   stop(): Promise<void>;
 }
 
+const NOT_INSTALLED =
+  'Dovecot is not installed, and the IMAP tests need a real IMAP server: apt-get install -y dovecot-imapd';
+
 function findDovecot(): string {
   for (const candidate of ['/usr/sbin/dovecot', '/usr/local/sbin/dovecot']) {
     if (fs.existsSync(candidate)) return candidate;
@@ -35,9 +38,7 @@ function findDovecot(): string {
   const which = spawnSync('sh', ['-c', 'command -v dovecot'], { encoding: 'utf8' });
   const found = which.stdout.trim();
   if (which.status === 0 && found) return found;
-  throw new Error(
-    'Dovecot is not installed, and the IMAP tests need a real IMAP server: apt-get install -y dovecot-imapd',
-  );
+  throw new Error(NOT_INSTALLED);
 }
 
 async function freePort(): Promise<number> {
@@ -85,8 +86,13 @@ function systemUser(name: string): { uid: number; gid: number } | undefined {
 
 export async function startImapServer({
   startTimeoutMs = 10_000,
-}: { startTimeoutMs?: number } = {}): Promise<TestImapServer> {
-  const binary = findDovecot();
+  binary = findDovecot(),
+}: {
+  startTimeoutMs?: number;
+  /** The dovecot executable (found in /usr/sbin, /usr/local/sbin or on PATH unless given). */
+  binary?: string;
+} = {}): Promise<TestImapServer> {
+  if (!fs.existsSync(binary)) throw new Error(`${NOT_INSTALLED} (no ${binary})`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'civicdesk-imap-'));
   fs.chmodSync(dir, 0o755);
   const host = '127.0.0.1';
@@ -173,7 +179,11 @@ export async function startImapServer({
       resolve();
     }),
   );
-  child.once('error', (error) => (output += `\n${error.message}`));
+  // A binary that cannot be run at all reports 'error' and may never report 'exit'.
+  child.once('error', (error) => {
+    output += `\n${error.message}`;
+    exited ??= -1;
+  });
 
   const readLog = () => {
     try {
