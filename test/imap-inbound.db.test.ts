@@ -15,6 +15,7 @@ import { pino } from 'pino';
 import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import type { Worker } from '../src/infra/jobs/jobs.js';
 import { startInboundEmail } from '../src/modules/delivery/index.js';
+import { InboundEmail } from '../src/modules/delivery/inbound.js';
 import {
   pollImapOnce,
   startImapPoller,
@@ -404,5 +405,38 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
       .executeTakeFirstOrThrow();
     assert.equal(delivery.state, 'failed');
     assert.match(delivery.last_error ?? '', /bounced/);
+  });
+  it('does not download a message over the size limit: it is kept as too large, with its real size', async () => {
+    // The same inbound handling with a 10,000-byte limit (the smallest CIVICDESK_INBOUND_MAX_BYTES).
+    const small = new InboundEmail(getDatabase().db, t.app.jobs, t.app.delivery.replies, {
+      baseUrl: 'https://report.ashdown.example',
+      daysAfterClose: 30,
+      maxBytes: 10_000,
+      log: silent,
+    });
+    const photo = 'iVBORw0KGgoAAAANSUhEUgAA'.repeat(20_000); // about 480 KB of "attachment"
+    await deliver(message(kase.replyTo, 'huge reply', '<imap-huge@littlewickham-pc.example>', photo));
+    const logBefore = imap.log().length;
+    assert.equal(await pollImapOnce(small, imap.url, silent), 1);
+
+    const row = (await inboundRows()).find((r) => r.subject === 'huge reply');
+    assert.equal(row?.outcome, 'unmatched');
+    assert.equal(row?.reason, 'Too large');
+    assert.ok(row!.size > 480_000, `recorded size ${row?.size}`);
+    assert.equal((await events(kase.id)).filter((e) => /iVBORw0KGgo/.test(e.body)).length, 0);
+    assert.deepEqual(
+      (await flagsInInbox()).filter((m) => !m.seen),
+      [],
+    );
+    // Dovecot's own count of the bytes it sent to the poll's session.
+    const sessions = [
+      ...imap
+        .log()
+        .slice(logBefore)
+        .matchAll(/Logged out in=\d+ out=(\d+)/g),
+    ];
+    assert.ok(sessions.length > 0, imap.log().slice(logBefore));
+    const sent = Number(sessions[0]![1]);
+    assert.ok(sent < 50_000, `Dovecot sent ${sent} bytes to the poller`);
   });
 });

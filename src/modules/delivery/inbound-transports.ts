@@ -80,9 +80,10 @@ export async function startSmtpListener(
 }
 
 /**
- * Fetches unread messages from the mailbox, hands each to InboundEmail and marks it read. A message is
- * recorded once even if it is fetched again (the Message-ID is unique in inbound_email), so a poll
- * that dies between recording and flagging does no harm.
+ * Fetches unread messages from the mailbox (no more than the size limit of each), hands each to
+ * InboundEmail and marks it read. A message is recorded once even if it is fetched again (the
+ * Message-ID is unique in inbound_email), so a poll that dies between recording and flagging does no
+ * harm.
  *
  * A connection that breaks or stalls fails this poll (the promise rejects), never the process: imapflow
  * reports socket errors after connecting as 'error' events, which would be thrown as uncaught if
@@ -110,9 +111,14 @@ export async function pollImapOnce(inbound: InboundEmail, url: string, log: Logg
     try {
       const uids = (await client.search({ seen: false }, { uid: true })) || [];
       for (const uid of uids) {
-        const message = await client.fetchOne(String(uid), { source: true, size: true }, { uid: true });
+        // At most one byte over the limit: enough to know a message is too large without downloading it.
+        const message = await client.fetchOne(
+          String(uid),
+          { source: { maxLength: inbound.maxBytes + 1 }, size: true },
+          { uid: true },
+        );
         if (!message || !message.source) continue;
-        await inbound.receive(message.source);
+        await inbound.receive(message.source, {}, message.size ?? message.source.length);
         await client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
         handled += 1;
       }

@@ -150,7 +150,11 @@ export class InboundEmail {
     return this.replies.parse(address) !== undefined;
   }
 
-  async receive(raw: Buffer, envelope: Envelope = {}): Promise<InboundResult> {
+  /**
+   * `size` is the whole message's size when `raw` is only its start (the IMAP poller fetches no more
+   * than maxBytes + 1 bytes of a message, so a huge one is never held in memory).
+   */
+  async receive(raw: Buffer, envelope: Envelope = {}, size = raw.length): Promise<InboundResult> {
     const parsed = await simpleParser(raw.subarray(0, this.options.maxBytes + 1), { skipImageLinks: true });
     const from = parsed.from?.text ?? envelope.mailFrom ?? '';
     const subject = (parsed.subject ?? '').slice(0, 500);
@@ -173,7 +177,7 @@ export class InboundEmail {
       recipients,
       subject,
       excerpt: text.slice(0, 2000),
-      size: raw.length,
+      size: Math.max(size, raw.length),
     };
 
     const unmatched = async (reason: string): Promise<InboundResult> => {
@@ -187,7 +191,7 @@ export class InboundEmail {
       return { outcome: inserted ? 'unmatched' : 'duplicate', reason };
     };
 
-    if (raw.length > this.options.maxBytes) return unmatched('Too large');
+    if (record.size > this.options.maxBytes) return unmatched('Too large');
     const ours = recipients.map((r) => this.replies.parse(r)).filter((p) => p !== undefined);
     if (ours.length === 0) return unmatched('Not sent to the reply address');
     const tokens = ours.map((p) => p.token).filter(Boolean);
