@@ -439,4 +439,25 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
     const sent = Number(sessions[0]![1]);
     assert.ok(sent < 50_000, `Dovecot sent ${sent} bytes to the poller`);
   });
+  it('records a message with a NUL character in its text instead of failing on it at every poll, and the mail behind it', async () => {
+    await deliver(
+      message(
+        kase.replyTo,
+        'nul reply',
+        '<imap-nul@littlewickham-pc.example>',
+        'Speed=00 watch results attached.',
+      ).replace(
+        'Content-Type: text/plain; charset=utf-8',
+        'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable',
+      ),
+    );
+    await deliver(
+      message(kase.replyTo, 'after nul', '<imap-after-nul@littlewickham-pc.example>', 'Next one.'),
+    );
+    assert.equal(await pollImapOnce(t.app.delivery.inbound, imap.url, silent), 2);
+    const subjects = (await inboundRows()).map((r) => r.subject);
+    assert.ok(subjects.includes('nul reply') && subjects.includes('after nul'), subjects.join(', '));
+    const timeline = await events(kase.id);
+    assert.ok(timeline.some((e) => /Speed watch results attached/.test(e.body)));
+  });
 });
