@@ -47,7 +47,7 @@ const MAX_TEXT_CHARS = 20_000;
  * recorded at every attempt, holding up the IMAP mailbox behind it or being refused with 451 for ever.
  */
 function storable(value: string): string {
-  return value.replace(/\u0000/g, '');
+  return value.replaceAll('\u0000', '');
 }
 
 /**
