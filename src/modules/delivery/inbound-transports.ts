@@ -80,9 +80,14 @@ export async function startSmtpListener(
 }
 
 /**
- * Fetches unread messages from the mailbox, hands each to InboundEmail and marks it read. A message is
- * recorded once even if it is fetched again (the Message-ID is unique in inbound_email), so a poll
- * that dies between recording and flagging does no harm.
+ * Fetches unread messages from the mailbox (no more than the size limit of each), hands each to
+ * InboundEmail and marks it read. A message is recorded once even if it is fetched again (the
+ * Message-ID is unique in inbound_email), so a poll that dies between recording and flagging does no
+ * harm.
+ *
+ * A connection that breaks or stalls fails this poll (the promise rejects), never the process: imapflow
+ * reports socket errors after connecting as 'error' events, which would be thrown as uncaught if
+ * nothing listened for them, and its default inactivity timeout (5 minutes) is cut to one.
  */
 export async function pollImapOnce(inbound: InboundEmail, url: string, log: Logger): Promise<number> {
   const parsed = new URL(url);
@@ -92,7 +97,11 @@ export async function pollImapOnce(inbound: InboundEmail, url: string, log: Logg
     secure: parsed.protocol === 'imaps:',
     auth: { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) },
     logger: false,
+    connectionTimeout: 30_000,
+    greetingTimeout: 15_000,
+    socketTimeout: 60_000,
   });
+  client.on('error', (error: unknown) => log.warn({ err: error }, 'IMAP connection failed'));
   await client.connect();
   let handled = 0;
   try {
@@ -102,9 +111,14 @@ export async function pollImapOnce(inbound: InboundEmail, url: string, log: Logg
     try {
       const uids = (await client.search({ seen: false }, { uid: true })) || [];
       for (const uid of uids) {
-        const message = await client.fetchOne(String(uid), { source: true, size: true }, { uid: true });
+        // At most one byte over the limit: enough to know a message is too large without downloading it.
+        const message = await client.fetchOne(
+          String(uid),
+          { source: { maxLength: inbound.maxBytes + 1 }, size: true },
+          { uid: true },
+        );
         if (!message || !message.source) continue;
-        await inbound.receive(message.source);
+        await inbound.receive(message.source, {}, message.size ?? message.source.length);
         await client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
         handled += 1;
       }
@@ -122,16 +136,23 @@ export function startImapPoller(
   options: { url: string; everySeconds: number; log: Logger },
 ): RunningTransport {
   let running: Promise<unknown> = Promise.resolve();
+  let busy = false;
   let stopped = false;
+  // One poll at a time: a poll slower than the interval is not joined by a second one fetching the
+  // same unread messages (which would record a message without a Message-ID twice).
   const tick = () => {
-    running = pollImapOnce(inbound, options.url, options.log).catch((error: unknown) =>
-      options.log.warn({ err: error }, 'IMAP poll failed; trying again at the next poll'),
-    );
+    if (busy || stopped) return;
+    busy = true;
+    running = pollImapOnce(inbound, options.url, options.log)
+      .catch((error: unknown) =>
+        options.log.warn({ err: error }, 'IMAP poll failed; trying again at the next poll'),
+      )
+      .finally(() => {
+        busy = false;
+      });
   };
   tick();
-  const timer = setInterval(() => {
-    if (!stopped) tick();
-  }, options.everySeconds * 1000);
+  const timer = setInterval(tick, options.everySeconds * 1000);
   timer.unref();
   return {
     async stop() {

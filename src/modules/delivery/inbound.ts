@@ -42,6 +42,15 @@ export interface Envelope {
 const MAX_TEXT_CHARS = 20_000;
 
 /**
+ * Text from a message as the database can store it: PostgreSQL (and PGlite) refuse NUL in text and
+ * JSON, and a message carrying one (an `=00` in quoted-printable is enough) would otherwise fail to be
+ * recorded at every attempt, holding up the IMAP mailbox behind it or being refused with 451 for ever.
+ */
+function storable(value: string): string {
+  return value.replaceAll('\u0000', '');
+}
+
+/**
  * The new part of a reply: everything before the quoted message the mail client added. Handles
  * "On ... wrote:" (also split over two lines), Outlook's "-----Original Message-----" and its
  * "From: / Sent: / To: / Subject:" block, and a trailing block of "> " lines. Inline answers between
@@ -150,11 +159,15 @@ export class InboundEmail {
     return this.replies.parse(address) !== undefined;
   }
 
-  async receive(raw: Buffer, envelope: Envelope = {}): Promise<InboundResult> {
+  /**
+   * `size` is the whole message's size when `raw` is only its start (the IMAP poller fetches no more
+   * than maxBytes + 1 bytes of a message, so a huge one is never held in memory).
+   */
+  async receive(raw: Buffer, envelope: Envelope = {}, size = raw.length): Promise<InboundResult> {
     const parsed = await simpleParser(raw.subarray(0, this.options.maxBytes + 1), { skipImageLinks: true });
-    const from = parsed.from?.text ?? envelope.mailFrom ?? '';
-    const subject = (parsed.subject ?? '').slice(0, 500);
-    const messageId = parsed.messageId?.slice(0, 500) ?? null;
+    const from = storable(parsed.from?.text ?? envelope.mailFrom ?? '');
+    const subject = storable(parsed.subject ?? '').slice(0, 500);
+    const messageId = parsed.messageId ? storable(parsed.messageId).slice(0, 500) : null;
     const recipients = [
       ...new Set(
         [
@@ -163,17 +176,17 @@ export class InboundEmail {
           ...addresses(parsed.cc),
           ...headerValues(parsed, 'delivered-to').flatMap(addressesIn),
           ...headerValues(parsed, 'x-original-to').flatMap(addressesIn),
-        ].map((a) => a.toLowerCase()),
+        ].map((a) => storable(a.toLowerCase())),
       ),
     ].slice(0, 50);
-    const text = trimQuotedReply(parsed.text ?? '');
+    const text = trimQuotedReply(storable(parsed.text ?? ''));
     const record = {
       message_id: messageId,
       mail_from: from.slice(0, 500),
       recipients,
       subject,
       excerpt: text.slice(0, 2000),
-      size: raw.length,
+      size: Math.max(size, raw.length),
     };
 
     const unmatched = async (reason: string): Promise<InboundResult> => {
@@ -187,7 +200,7 @@ export class InboundEmail {
       return { outcome: inserted ? 'unmatched' : 'duplicate', reason };
     };
 
-    if (raw.length > this.options.maxBytes) return unmatched('Too large');
+    if (record.size > this.options.maxBytes) return unmatched('Too large');
     const ours = recipients.map((r) => this.replies.parse(r)).filter((p) => p !== undefined);
     if (ours.length === 0) return unmatched('Not sent to the reply address');
     const tokens = ours.map((p) => p.token).filter(Boolean);
@@ -210,7 +223,11 @@ export class InboundEmail {
     const outcome = kind === 'reply' ? 'threaded' : kind;
     const attachments = parsed.attachments
       .filter((a) => a.contentDisposition !== 'inline' || !a.related)
-      .map((a) => ({ filename: a.filename ?? 'unnamed', contentType: a.contentType, size: a.size }));
+      .map((a) => ({
+        filename: storable(a.filename ?? 'unnamed'),
+        contentType: storable(a.contentType),
+        size: a.size,
+      }));
     const label = {
       reply: 'Reply',
       auto_reply: 'Automatic reply',
