@@ -37,6 +37,7 @@ import reportsModule from './modules/reports/index.js';
 import caseworkModule from './modules/casework/index.js';
 import contactCentreModule from './modules/contact-centre/index.js';
 import { CaseworkService } from './modules/casework/casework.service.js';
+import { WorkflowService } from './modules/casework/workflow.js';
 import { ResponseTemplatesService } from './modules/response-templates/response-templates.service.js';
 import journeyRoutes, { photoOwnerKeyFor } from './modules/reports/journey.routes.js';
 import multipart from '@fastify/multipart';
@@ -121,6 +122,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
       routing: domain.routing,
       contacts: domain.contacts,
       calendars: domain.calendars,
+      workflow: new WorkflowService(database.db),
       jobs,
       baseUrl: config.baseUrl,
       councilName: config.CIVICDESK_COUNCIL_NAME,

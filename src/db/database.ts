@@ -247,6 +247,13 @@ export interface BodyCaseAccessTable {
   created_at: Generated<Date>;
 }
 
+export interface CaseWorkflowStatusTable {
+  status: CaseStatus;
+  enabled: Generated<boolean>;
+  next_statuses: Generated<CaseStatus[]>;
+  updated_at: Generated<Date>;
+}
+
 export type CasePriority = 'low' | 'normal' | 'high' | 'urgent';
 
 export interface ContactTable {
@@ -548,6 +555,7 @@ export interface Database {
   body: BodyTable;
   team: TeamTable;
   body_case_access: BodyCaseAccessTable;
+  case_workflow_status: CaseWorkflowStatusTable;
   area: AreaTable;
   area_revision: AreaRevisionTable;
   service: ServiceTable;

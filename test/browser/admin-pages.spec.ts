@@ -117,6 +117,7 @@ describe('administration pages in a browser', () => {
   it('audits areas and the catalogue', async () => {
     await audit('/admin/areas', /^Areas$/);
     await audit('/admin/catalogue', /^Catalogue file$/);
+    await audit('/admin/workflow', /^Case workflow$/);
   });
 
   it('shows an axe-clean error state when a body’s email address is wrong, keeping what was typed', async () => {

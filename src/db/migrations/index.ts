@@ -20,6 +20,7 @@ import * as responseTemplates from './2026_11_23_2290_response_templates.js';
 import * as queueIndexes from './2026_11_23_2300_queue_indexes.js';
 import * as contactCentre from './2026_12_05_1200_contact_centre.js';
 import * as caseAccess from './2026_12_05_1210_case_access.js';
+import * as caseWorkflow from './2026_12_05_1220_case_workflow.js';
 import * as open311Server from './2026_12_05_1300_open311_server.js';
 import * as caseDuplicates from './2026_12_05_1400_case_duplicates.js';
 import * as staffAdmin from './2026_12_05_1500_staff_admin.js';
@@ -42,6 +43,7 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_2300_queue_indexes': queueIndexes,
   '2026_12_05_1200_contact_centre': contactCentre,
   '2026_12_05_1210_case_access': caseAccess,
+  '2026_12_05_1220_case_workflow': caseWorkflow,
   '2026_12_05_1300_open311_server': open311Server,
   '2026_12_05_1400_case_duplicates': caseDuplicates,
   '2026_12_05_1500_staff_admin': staffAdmin,

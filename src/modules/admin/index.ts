@@ -30,6 +30,7 @@ import { registerOpen311TargetRoutes } from '../delivery/open311/open311.routes.
 import { registerResponseTemplateRoutes } from '../response-templates/response-templates.routes.js';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
 import { registerApiClientRoutes } from '../api-clients/api-clients.routes.js';
+import { registerWorkflowRoutes } from '../casework/workflow.routes.js';
 
 const NAVIGATION = [
   { href: '/admin/services', text: 'Services' },
@@ -38,6 +39,7 @@ const NAVIGATION = [
   { href: '/admin/organisations', text: 'Bodies and teams' },
   { href: '/admin/people', text: 'People' },
   { href: '/admin/delivery', text: 'Delivery' },
+  { href: '/admin/workflow', text: 'Case workflow' },
   { href: '/admin/response-templates', text: 'Response templates' },
   { href: '/admin/webhooks', text: 'Webhooks' },
   { href: '/admin/api-clients', text: 'API keys' },
@@ -549,6 +551,7 @@ export default async function adminModule(app: FastifyInstance): Promise<void> {
   await registerDeliveryRoutes(app, { render, adminOnly });
   await registerOpen311TargetRoutes(app, { render, adminOnly });
   await registerResponseTemplateRoutes(app, { render, adminOnly });
+  await registerWorkflowRoutes(app, { render, adminOnly });
   await registerWebhookRoutes(app, { render, adminOnly });
   await registerApiClientRoutes(app, { render, adminOnly });
   await registerCalendarRoutes(app, { render, adminOnly });

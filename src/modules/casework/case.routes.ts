@@ -83,7 +83,7 @@ export function registerCaseRoutes(app: FastifyInstance): void {
         { value: '', text: 'Choose a template' },
         ...templates.map((t) => ({ value: t.id, text: t.name, selected: t.id === chosen?.id })),
       ],
-      statusItems: STATUSES.map((s) => ({
+      statusItems: view.statusChoices.map((s) => ({
         value: s,
         text: STATUS_LABELS[s],
         selected: s === selectedStatus,

@@ -16,6 +16,7 @@ import { AppError } from '../../lib/errors.js';
 import type { CalendarsService } from '../calendars/calendars.service.js';
 import { INTERACTION_KINDS, type ContactsService } from '../contacts/contacts.service.js';
 import { dueDate } from '../../lib/working-time.js';
+import type { WorkflowService } from './workflow.js';
 import { normaliseReference } from '../../lib/reference.js';
 import { formatDateTime } from '../../lib/dates.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
@@ -171,6 +172,7 @@ export class CaseworkService {
       routing: RoutingService;
       contacts: ContactsService;
       calendars: CalendarsService;
+      workflow: WorkflowService;
       jobs: Jobs;
       baseUrl: string;
       councilName: string;
@@ -409,6 +411,8 @@ export class CaseworkService {
       })),
       overdue: row.closed_at === null && row.due_at !== null && row.due_at < new Date(),
       timeLeft: row.closed_at !== null ? 'closed' : timeLeft(row.due_at, new Date()),
+      // The statuses the page offers: where it is now, and where the workflow lets it go from here.
+      statusChoices: [row.status, ...(await this.deps.workflow.nextStatuses(row.status))],
     };
   }
 
@@ -523,6 +527,8 @@ export class CaseworkService {
       });
     }
     if (problems.length) throw new AppError('validation_failed', problems[0]!.message, problems);
+    // Staff move cases along the council's workflow; another system's status is its own to report.
+    if (status && !actor.integration) await this.deps.workflow.check(row.status, status);
     const reopening = status !== undefined && !closing && row.closed_at !== null;
     const by = actor.integration
       ? { actor: 'integration' as const, actor_staff_id: null }
