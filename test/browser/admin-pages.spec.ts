@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { seedDemoCouncil, type DemoCredential } from '../../src/demo/seed.js';
 import {
+  assertOneHeading,
   assertNoAxeViolations,
   launchBrowser,
   startServer,
@@ -56,9 +57,7 @@ describe('administration pages in a browser', () => {
     problems.clear();
     const response = await page.goto(server.url(path));
     assert.equal(response?.status(), 200, `${path} answered ${response?.status()}`);
-    const h1 = page.locator('h1');
-    assert.equal(await h1.count(), 1, `${path} has one h1`);
-    assert.match((await h1.textContent())?.trim() ?? '', heading, path);
+    await assertOneHeading(page, heading, path);
     await assertNoAxeViolations(page, path);
     problems.assertNone(path);
   }

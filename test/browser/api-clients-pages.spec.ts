@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { seedDemoCouncil, type DemoCredential } from '../../src/demo/seed.js';
 import {
+  assertOneHeading,
   assertNoAxeViolations,
   launchBrowser,
   startServer,
@@ -47,9 +48,7 @@ describe('API keys pages in a browser', () => {
   });
 
   async function audit(where: string, heading: RegExp): Promise<void> {
-    const h1 = page.locator('h1');
-    assert.equal(await h1.count(), 1, `${where} has one h1`);
-    assert.match((await h1.textContent())?.trim() ?? '', heading, where);
+    await assertOneHeading(page, heading, where);
     await assertNoAxeViolations(page, where);
     problems.assertNone(where);
   }

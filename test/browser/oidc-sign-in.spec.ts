@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { seedDemoCouncil } from '../../src/demo/seed.js';
 import {
+  assertOneHeading,
   assertNoAxeViolations,
   freePort,
   launchBrowser,
@@ -66,9 +67,7 @@ describe('staff sign-in through the identity provider in a browser', () => {
   });
 
   async function check(page: Page, problems: PageProblems, heading: RegExp, where: string) {
-    const h1 = page.locator('h1');
-    assert.equal(await h1.count(), 1, `${where} has one h1`);
-    assert.match((await h1.textContent())?.trim() ?? '', heading, where);
+    await assertOneHeading(page, heading, where);
     await assertNoAxeViolations(page, where);
     problems.assertNone(where);
     problems.clear();

@@ -27,6 +27,7 @@ import sharp from 'sharp';
 import { seedDemoCouncil } from '../../src/demo/seed.js';
 import type { Worker } from '../../src/infra/jobs/jobs.js';
 import {
+  assertOneHeading,
   assertNoAxeViolations,
   freePort,
   launchBrowser,
@@ -95,13 +96,7 @@ function assertNoProblemsButTiles(problems: PageProblems, where: string): void {
 /** The page, loaded and styled, has this one h1, and is axe-clean. */
 async function onPage(page: Page, heading: string | RegExp, where: string): Promise<void> {
   // Styled as the resident sees it: axe measures (target sizes, contrast) what the stylesheet draws.
-  await page.waitForLoadState('load');
-  const h1 = page.locator('h1');
-  await h1.first().waitFor();
-  assert.equal(await h1.count(), 1, `one h1 on ${where}`);
-  const text = ((await h1.textContent()) ?? '').replace(/\s+/g, ' ').trim();
-  if (typeof heading === 'string') assert.equal(text, heading, `the heading on ${where}`);
-  else assert.match(text, heading, `the heading on ${where}`);
+  await assertOneHeading(page, heading, where);
   await assertNoAxeViolations(page, where);
 }
 

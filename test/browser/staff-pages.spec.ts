@@ -12,6 +12,7 @@ import { seedDemoCouncil, type DemoCredential } from '../../src/demo/seed.js';
 import { EMAIL_SEND } from '../../src/infra/mailer/email.jobs.js';
 import { totpCode, totpStep } from '../../src/modules/staff/totp.js';
 import {
+  assertOneHeading,
   assertNoAxeViolations,
   launchBrowser,
   serveGreyTiles,
@@ -57,9 +58,7 @@ describe('staff sign-in and account pages in a browser', () => {
 
   /** Checks the page as it is now: one h1, axe-clean, no console or CSP problem. */
   async function check(page: Page, problems: PageProblems, heading: RegExp, where: string): Promise<void> {
-    const h1 = page.locator('h1');
-    assert.equal(await h1.count(), 1, `${where} has one h1`);
-    assert.match((await h1.textContent())?.trim() ?? '', heading, where);
+    await assertOneHeading(page, heading, where);
     await assertNoAxeViolations(page, where);
     problems.assertNone(where);
     problems.clear();

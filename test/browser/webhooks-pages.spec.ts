@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { seedDemoCouncil, type DemoCredential } from '../../src/demo/seed.js';
 import {
+  assertOneHeading,
   assertNoAxeViolations,
   launchBrowser,
   startServer,
@@ -55,9 +56,7 @@ describe('webhook pages and API documentation in a browser', () => {
   });
 
   async function audit(where: string, heading: RegExp): Promise<void> {
-    const h1 = page.locator('h1');
-    assert.equal(await h1.count(), 1, `${where} has one h1`);
-    assert.match((await h1.textContent())?.trim() ?? '', heading, where);
+    await assertOneHeading(page, heading, where);
     await assertNoAxeViolations(page, where);
     problems.assertNone(where);
   }

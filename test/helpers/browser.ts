@@ -253,6 +253,29 @@ export function formatAxeViolations(violations: AxeViolation[], where = 'the pag
   return lines.join('\n');
 }
 
+/**
+ * Waits for the page a click or submit led to, then checks it has exactly one h1 and that it reads as
+ * expected. Checking at once after a click can catch the next page before its body has arrived (a
+ * count of 0), so this waits for the load and for an h1 with the expected text first.
+ */
+export async function assertOneHeading(
+  page: Page,
+  heading: string | RegExp,
+  where = page.url(),
+): Promise<void> {
+  await page.waitForLoadState('load');
+  const h1 = page.locator('h1');
+  await h1
+    .filter({ hasText: heading })
+    .first()
+    .waitFor({ timeout: 10_000 })
+    .catch(() => undefined); // the assertions below say what was there instead
+  assert.equal(await h1.count(), 1, `${where} has one h1`);
+  const text = ((await h1.textContent()) ?? '').replace(/\s+/g, ' ').trim();
+  if (typeof heading === 'string') assert.equal(text, heading, `the heading on ${where}`);
+  else assert.match(text, heading, `the heading on ${where}`);
+}
+
 export async function assertNoAxeViolations(page: Page, where = page.url()): Promise<void> {
   const violations = await runAxe(page);
   assert.equal(violations.length, 0, formatAxeViolations(violations, where));
