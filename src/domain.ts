@@ -49,7 +49,7 @@ export function buildDomain(db: Kysely<Database>, options: { areaIndex?: AreaInd
   const calendars = new CalendarsService(db);
   const routing = new RoutingService(db, { areas, services, organisations, calendars });
   const catalogue = new CatalogueService(db, { organisations, services, calendars, routing });
-  const contacts = new ContactsService(db);
+  const contacts = new ContactsService(db, organisations);
   return {
     organisations,
     services,

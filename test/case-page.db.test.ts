@@ -151,4 +151,48 @@ describeEachEngine('the case page', (getDatabase) => {
     page = (await officer.get(`/staff/cases/${reference}`)).body;
     assert.match(page, /Not sent: 550 mailbox unavailable/);
   });
+
+  it('lists the reporter’s other cases that the viewer may open, and not another body’s', async () => {
+    const { db } = getDatabase();
+    const pat = await db
+      .selectFrom('cases')
+      .select('reporter_contact_id')
+      .where('reference', '=', reference)
+      .executeTakeFirstOrThrow();
+    const another = async (description: string) =>
+      (
+        await t.app.intake.submit({
+          serviceCode: 'pothole',
+          lat: 53.45,
+          lon: -2.38,
+          description,
+          answers: { danger: 'no', size: 'small' },
+          reporter: { name: 'Pat', email: 'pat@example.org' },
+          channel: 'web',
+        })
+      ).case.reference;
+    const ours = await another('A second pothole, the borough’s');
+    const theirs = await another('A third, which the parish now has');
+    const parish = await db
+      .selectFrom('body')
+      .select('id')
+      .where('code', '=', 'little-wickham')
+      .executeTakeFirstOrThrow();
+    await db
+      .updateTable('cases')
+      .set({ reporter_contact_id: pat.reporter_contact_id })
+      .where('reference', 'in', [ours, theirs])
+      .execute();
+    await db.updateTable('cases').set({ body_id: parish.id }).where('reference', '=', theirs).execute();
+
+    const page = (await officer.get(`/staff/cases/${reference}`)).body;
+    assert.match(page, /Their other cases/);
+    assert.match(page, new RegExp(`href="/staff/cases/${ours}"`));
+    assert.doesNotMatch(page, new RegExp(theirs), 'the parish’s case is not the borough’s to see');
+    const clerk = new TestBrowser(t.app);
+    await clerk.signIn(PARISH_CLERK.email, PARISH_CLERK.password);
+    const clerkPage = (await clerk.get(`/staff/cases/${theirs}`)).body;
+    assert.doesNotMatch(clerkPage, new RegExp(ours), 'nor the borough’s the parish’s');
+    assert.doesNotMatch(clerkPage, new RegExp(reference));
+  });
 });

@@ -284,4 +284,26 @@ describeEachEngine('contact centre', (getDatabase) => {
     });
     assert.equal(blind.statusCode, 404);
   });
+
+  it('opens the contact to another body’s staff while an admin lets that body work this one’s cases', async () => {
+    const clerk = new TestBrowser(t.app);
+    await clerk.signIn(PARISH_CLERK.email, PARISH_CLERK.password);
+    const admin = new TestBrowser(t.app);
+    await admin.signIn(login('admin').email, login('admin').password);
+    await admin.get('/admin/organisations/little-wickham');
+    const granted = await admin.post('/admin/organisations/little-wickham/case-access', {
+      caseAccess: 'ashdown',
+    });
+    assert.equal(granted.statusCode, 303);
+
+    const page = await clerk.get(`/staff/contacts/${janeId}`);
+    assert.equal(page.statusCode, 200, 'the resident on a case the clerk may open has a page they may open');
+    assert.match(page.body, new RegExp(janeReference), 'with the borough’s cases on it');
+    assert.match(page.body, /Came to the front desk/, 'and the borough’s interactions');
+    assert.match((await clerk.get('/staff/contacts?q=Jane+Caller')).body, new RegExp(janeId));
+
+    await admin.get('/admin/organisations/little-wickham');
+    await admin.post('/admin/organisations/little-wickham/case-access', {});
+    assert.equal((await clerk.get(`/staff/contacts/${janeId}`)).statusCode, 404, 'taken away again');
+  });
 });

@@ -170,20 +170,22 @@ export function timeline(db: Executor, caseId: string) {
     .execute();
 }
 
-export function otherCasesOf(db: Executor, contactId: string, exceptCaseId: string) {
+/** The reporter's other cases among those bodies' (the ones the viewer may open). */
+export function otherCasesOf(db: Executor, contactId: string, exceptCaseId: string, bodyIds: string[]) {
   return db
     .selectFrom('cases')
     .innerJoin('service', 'service.id', 'cases.service_id')
     .select(['cases.reference', 'cases.status', 'cases.created_at', 'service.name as service_name'])
     .where('cases.reporter_contact_id', '=', contactId)
     .where('cases.id', '!=', exceptCaseId)
+    .where('cases.body_id', 'in', bodyIds)
     .orderBy('cases.created_at', 'desc')
     .limit(20)
     .execute();
 }
 
-/** A contact's cases in one body: those they reported and those they follow. */
-export function casesOfContact(db: Executor, contactId: string, bodyId: string) {
+/** A contact's cases in these bodies: those they reported and those they follow. */
+export function casesOfContact(db: Executor, contactId: string, bodyIds: string[]) {
   return db
     .selectFrom('cases')
     .innerJoin('service', 'service.id', 'cases.service_id')
@@ -197,7 +199,7 @@ export function casesOfContact(db: Executor, contactId: string, bodyId: string) 
       'service.name as service_name',
     ])
     .select((eb) => eb('cases.reporter_contact_id', '=', contactId).as('reported'))
-    .where('cases.body_id', '=', bodyId)
+    .where('cases.body_id', 'in', bodyIds)
     .where((eb) =>
       eb.or([
         eb('cases.reporter_contact_id', '=', contactId),

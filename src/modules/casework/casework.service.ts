@@ -315,7 +315,11 @@ export class CaseworkService {
 
   /** A contact's cases (reported or followed) that this member of staff may see, newest first. */
   async casesOfContact(actor: Actor, contactId: string) {
-    const rows = await repo.casesOfContact(this.db, contactId, actor.bodyId);
+    const rows = await repo.casesOfContact(
+      this.db,
+      contactId,
+      await this.deps.organisations.caseBodiesFor(actor.bodyId),
+    );
     return rows.map((r) => ({ ...r, statusLabel: STATUS_LABELS[r.status], isOpen: r.closed_at === null }));
   }
 
@@ -351,8 +355,11 @@ export class CaseworkService {
       row.reporter_contact_id ? this.deps.contacts.get(this.db, row.reporter_contact_id) : undefined,
       this.assignableStaff(actor, row.body_id),
     ]);
+    const visibleBodies = await this.deps.organisations.caseBodiesFor(actor.bodyId);
     const [otherCases, interactions, duplicates] = await Promise.all([
-      row.reporter_contact_id ? repo.otherCasesOf(this.db, row.reporter_contact_id, row.id) : [],
+      row.reporter_contact_id
+        ? repo.otherCasesOf(this.db, row.reporter_contact_id, row.id, visibleBodies)
+        : [],
       row.reporter_contact_id
         ? this.deps.contacts.interactions(
             { staffId: actor.id, bodyId: actor.bodyId },

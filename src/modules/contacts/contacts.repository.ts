@@ -79,28 +79,28 @@ export type InteractionRow = Selectable<InteractionTable>;
  * created, or with whom its staff logged an interaction. (Read-only joins onto the case tables: which
  * body a resident has dealt with is what scopes their personal data.)
  */
-function visibleTo(bodyId: string) {
+function visibleTo(bodyIds: string[]) {
   return ({ or, eb, exists, selectFrom }: ExpressionBuilder<Database, 'contact'>) =>
     or([
-      eb('contact.created_by_body_id', '=', bodyId),
+      eb('contact.created_by_body_id', 'in', bodyIds),
       exists(
         selectFrom('cases')
           .select('cases.id')
           .whereRef('cases.reporter_contact_id', '=', 'contact.id')
-          .where('cases.body_id', '=', bodyId),
+          .where('cases.body_id', 'in', bodyIds),
       ),
       exists(
         selectFrom('case_follower')
           .innerJoin('cases', 'cases.id', 'case_follower.case_id')
           .select('cases.id')
           .whereRef('case_follower.contact_id', '=', 'contact.id')
-          .where('cases.body_id', '=', bodyId),
+          .where('cases.body_id', 'in', bodyIds),
       ),
       exists(
         selectFrom('interaction')
           .select('interaction.id')
           .whereRef('interaction.contact_id', '=', 'contact.id')
-          .where('interaction.body_id', '=', bodyId),
+          .where('interaction.body_id', 'in', bodyIds),
       ),
     ]);
 }
@@ -112,7 +112,7 @@ export interface ContactSearch {
   name?: string;
 }
 
-export async function searchContacts(db: Executor, bodyId: string, search: ContactSearch, limit: number) {
+export async function searchContacts(db: Executor, bodyIds: string[], search: ContactSearch, limit: number) {
   let query = db
     .selectFrom('contact')
     .select([
@@ -129,10 +129,10 @@ export async function searchContacts(db: Executor, bodyId: string, search: Conta
         .selectFrom('cases')
         .select(eb.fn.countAll<string>().as('n'))
         .whereRef('cases.reporter_contact_id', '=', 'contact.id')
-        .where('cases.body_id', '=', bodyId)
+        .where('cases.body_id', 'in', bodyIds)
         .as('case_count'),
     )
-    .where(visibleTo(bodyId))
+    .where(visibleTo(bodyIds))
     .limit(limit);
   if (search.emailLike !== undefined)
     query = query.where('contact.email_normalised', 'like', `%${escapeLike(search.emailLike)}%`);
@@ -163,7 +163,7 @@ export async function searchContacts(db: Executor, bodyId: string, search: Conta
 /** Contacts that may be the same person as these details, with why. */
 export async function likelyDuplicates(
   db: Executor,
-  bodyId: string,
+  bodyIds: string[],
   details: {
     emailNormalised: string | null;
     phoneDigits: string | null;
@@ -197,7 +197,7 @@ export async function likelyDuplicates(
         ? eb('contact.postcode', '=', details.postcode).as('same_postcode')
         : sql<boolean>`false`.as('same_postcode'),
     ])
-    .where(visibleTo(bodyId))
+    .where(visibleTo(bodyIds))
     .where((eb) => {
       const any = [];
       if (details.emailNormalised) any.push(eb('contact.email_normalised', '=', details.emailNormalised));
@@ -219,12 +219,12 @@ export async function likelyDuplicates(
   return rows;
 }
 
-export async function isVisibleTo(db: Executor, bodyId: string, contactId: string): Promise<boolean> {
+export async function isVisibleTo(db: Executor, bodyIds: string[], contactId: string): Promise<boolean> {
   const row = await db
     .selectFrom('contact')
     .select('contact.id')
     .where('contact.id', '=', contactId)
-    .where(visibleTo(bodyId))
+    .where(visibleTo(bodyIds))
     .executeTakeFirst();
   return row !== undefined;
 }
@@ -263,7 +263,7 @@ export async function insertInteraction(
   return db.insertInto('interaction').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-export function interactionsOf(db: Executor, contactId: string, bodyId: string) {
+export function interactionsOf(db: Executor, contactId: string, bodyIds: string[]) {
   return db
     .selectFrom('interaction')
     .leftJoin('staff_user', 'staff_user.id', 'interaction.staff_id')
@@ -278,7 +278,7 @@ export function interactionsOf(db: Executor, contactId: string, bodyId: string) 
       'cases.reference as case_reference',
     ])
     .where('interaction.contact_id', '=', contactId)
-    .where('interaction.body_id', '=', bodyId)
+    .where('interaction.body_id', 'in', bodyIds)
     .orderBy('interaction.occurred_at', 'desc')
     .orderBy('interaction.created_at', 'desc')
     .limit(200)

@@ -14,6 +14,7 @@ import type { Kysely } from 'kysely';
 import type { Database, InteractionKind } from '../../db/database.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
+import type { OrganisationsService } from '../organisations/organisations.service.js';
 import * as repo from './contacts.repository.js';
 
 export interface ContactDetails {
@@ -82,7 +83,19 @@ export function looksLikePhone(text: string): boolean {
 }
 
 export class ContactsService {
-  constructor(private readonly db?: Kysely<Database>) {}
+  constructor(
+    private readonly db?: Kysely<Database>,
+    private readonly organisations?: Pick<OrganisationsService, 'caseBodiesFor'>,
+  ) {}
+
+  /**
+   * The bodies whose contacts this member of staff may see: their own and those whose cases an admin
+   * has let their body work (the same rule as cases, so a resident named on a case they can open has a
+   * contact page they can open too).
+   */
+  private async bodiesOf(scope: ContactScope): Promise<string[]> {
+    return this.organisations ? this.organisations.caseBodiesFor(scope.bodyId) : [scope.bodyId];
+  }
 
   private get database(): Kysely<Database> {
     if (!this.db) throw new Error('ContactsService was built without a database');
@@ -102,7 +115,7 @@ export class ContactsService {
     else if (looksLikePhone(q)) search = { phoneDigits: phoneDigits(q) };
     else if (normalisePostcode(q) || OUTWARD.test(upper)) search = { postcodePrefix: upper };
     else search = { name: q };
-    const rows = await repo.searchContacts(this.database, scope.bodyId, search, limit);
+    const rows = await repo.searchContacts(this.database, await this.bodiesOf(scope), search, limit);
     return rows.map((r) => ({ ...r, caseCount: Number(r.case_count ?? 0) }));
   }
 
@@ -144,7 +157,7 @@ export class ContactsService {
     const phone = details.phone?.trim() ? phoneDigits(details.phone) : null;
     const postcode = details.postcode ? (normalisePostcode(details.postcode) ?? null) : null;
     const name = details.name?.trim() || null;
-    const rows = await repo.likelyDuplicates(this.database, scope.bodyId, {
+    const rows = await repo.likelyDuplicates(this.database, await this.bodiesOf(scope), {
       emailNormalised: email,
       phoneDigits: phone,
       name,
@@ -203,7 +216,8 @@ export class ContactsService {
 
   /** The contact if this body's staff may see them, else a 404 that does not say whether they exist. */
   async contactFor(scope: ContactScope, id: string) {
-    const found = /^[0-9a-f-]{36}$/i.test(id) && (await repo.isVisibleTo(this.database, scope.bodyId, id));
+    const found =
+      /^[0-9a-f-]{36}$/i.test(id) && (await repo.isVisibleTo(this.database, await this.bodiesOf(scope), id));
     const row = found ? await repo.findById(this.database, id) : undefined;
     if (!row) throw new AppError('not_found', 'There is no contact with that reference');
     return row;
@@ -260,8 +274,8 @@ export class ContactsService {
     });
   }
 
-  interactions(scope: ContactScope, contactId: string) {
-    return repo.interactionsOf(this.database, contactId, scope.bodyId);
+  async interactions(scope: ContactScope, contactId: string) {
+    return repo.interactionsOf(this.database, contactId, await this.bodiesOf(scope));
   }
 
   /** Finds the contact with this email, or creates one; in the caller's transaction. */
