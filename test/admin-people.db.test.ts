@@ -343,6 +343,47 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
     );
   });
 
+  it('unlinks the council account someone signs in with, once confirmed, and audits the old link', async () => {
+    const agentId = await staffId(login('agent').email);
+    const accountOf = () =>
+      getDatabase()
+        .db.selectFrom('staff_user')
+        .select(['oidc_issuer', 'oidc_subject'])
+        .where('id', '=', agentId)
+        .executeTakeFirstOrThrow();
+    assert.doesNotMatch((await admin.get(`/admin/people/${agentId}`)).body, /Unlink council account/);
+    // As a first sign-in through the council's identity provider leaves it.
+    await getDatabase()
+      .db.updateTable('staff_user')
+      .set({ oidc_issuer: 'https://login.ashdown.example', oidc_subject: 'a1b2c3' })
+      .where('id', '=', agentId)
+      .execute();
+    const page = await admin.get(`/admin/people/${agentId}`);
+    assert.match(page.body, /Council sign-in/);
+    assert.match(page.body, /Linked to a1b2c3 at https:\/\/login.ashdown.example/);
+    const confirm = await admin.get(`/admin/people/${agentId}/unlink-council-account`);
+    assert.match(confirm.body, /Unlink Aggie Agent \(demo\)’s council account\?/);
+    assert.deepEqual(await accountOf(), {
+      oidc_issuer: 'https://login.ashdown.example',
+      oidc_subject: 'a1b2c3',
+    });
+
+    const unlinked = await admin.post(`/admin/people/${agentId}/unlink-council-account`, {});
+    assert.equal(unlinked.statusCode, 303);
+    assert.match((await admin.get(String(unlinked.headers.location))).body, /Council account unlinked/);
+    assert.deepEqual(await accountOf(), { oidc_issuer: null, oidc_subject: null });
+    const audit = await getDatabase()
+      .db.selectFrom('audit_event')
+      .select('detail')
+      .where('action', '=', 'staff.council_account_unlinked')
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(audit.detail.unlinked, { issuer: 'https://login.ashdown.example', subject: 'a1b2c3' });
+
+    const again = await admin.post(`/admin/people/${agentId}/unlink-council-account`, {});
+    assert.equal(again.statusCode, 409);
+    assert.match(again.body, /No council account is linked to this account/);
+  });
+
   it('sends a password reset email from the person page', async () => {
     const officer = login('officer');
     const officerId = await staffId(officer.email);
@@ -366,6 +407,7 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
       `/admin/people/${someone}/edit`,
       `/admin/people/${someone}/disable`,
       `/admin/people/${someone}/reset-two-factor`,
+      `/admin/people/${someone}/unlink-council-account`,
       '/admin/audit',
       '/admin/audit?action=staff.added',
     ];
@@ -376,6 +418,7 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
       `/admin/people/${someone}/enable`,
       `/admin/people/${someone}/unlock`,
       `/admin/people/${someone}/reset-two-factor`,
+      `/admin/people/${someone}/unlink-council-account`,
       `/admin/people/${someone}/send-password-link`,
     ];
     for (const role of ['officer', 'team_lead', 'agent']) {

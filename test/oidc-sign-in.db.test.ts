@@ -192,6 +192,8 @@ describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
 
     const row = await staffRow('officer@ashdown.example');
     assert.equal(row!.role, 'admin');
+    assert.equal(row!.oidc_issuer, idp.issuer, 'the provider account is linked at the first sign-in');
+    assert.equal(row!.oidc_subject, 'olu');
     assert.equal(row!.totp_secret, null);
     assert.ok(row!.last_sign_in_at);
     assert.equal(row!.failed_attempts, 2);
@@ -214,6 +216,7 @@ describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
     assert.equal(audit[0]!.detail.subject, 'olu');
     assert.equal(audit[0]!.detail.role, 'admin');
     assert.equal(audit[0]!.detail.previousRole, 'officer');
+    assert.equal(audit[0]!.detail.linked, true);
     assert.equal(audit[0]!.ip, b.forwardedFor);
 
     // The same callback again (a replay, or the back button) finds no sign-in to finish.
@@ -231,6 +234,64 @@ describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
     assert.equal((await b2.get(`${main.origin}/admin`)).status, 403);
     assert.equal((await b.get(`${main.origin}/admin`)).status, 403);
     assert.equal((await b.get(`${main.origin}/staff/cases`)).status, 200);
+  });
+
+  it('matches the provider’s id for the person once linked, not an address the provider gives someone else', async () => {
+    const body = await getDatabase()
+      .db.selectFrom('body')
+      .select('id')
+      .where('code', '=', 'ashdown')
+      .executeTakeFirstOrThrow();
+    await getDatabase()
+      .db.insertInto('staff_user')
+      .values({ email: 'mo@ashdown.example', name: 'Mo Moved', role: 'officer', body_id: body.id })
+      .execute();
+    idp.accounts.set('mo-1', {
+      email: 'mo@ashdown.example',
+      email_verified: true,
+      roles: ['civicdesk-officers'],
+    });
+    const first = await signIn(browser(), main, 'mo-1');
+    assert.equal(first.landed.status, 303, first.landed.body.slice(0, 300));
+    const id = (await staffRow('mo@ashdown.example'))!.id;
+    assert.equal((await staffRow('mo@ashdown.example'))!.oidc_subject, 'mo-1');
+
+    // Mo's address changes at the provider: the link still finds Mo's account.
+    idp.accounts.set('mo-1', { ...idp.accounts.get('mo-1'), email: 'mo.moved@ashdown.example' });
+    const b = browser();
+    const moved = await signIn(b, main, 'mo-1');
+    assert.equal(moved.landed.status, 303);
+    assert.equal((await b.get(`${main.origin}/staff/account`)).body.includes('mo@ashdown.example'), true);
+
+    // The old address given to a newcomer, verified: it does not open Mo's account.
+    idp.accounts.set('mo-2', {
+      email: 'mo@ashdown.example',
+      email_verified: true,
+      roles: ['civicdesk-admins'],
+    });
+    const c = browser();
+    const taken = await signIn(c, main, 'mo-2');
+    assertProblemPage(taken.landed, 403, /^Your council account does not match your Civicdesk account$/);
+    assert.match(taken.landed.body, /ask your administrator to unlink the old one/);
+    await assertSignedOut(c, main);
+    const row = await staffRow('mo@ashdown.example');
+    assert.equal(row!.role, 'officer', 'nor changes its role');
+    assert.equal(row!.oidc_subject, 'mo-1');
+
+    // Once an admin unlinks it (Mo's council account was replaced), the next verified sign-in links.
+    await getDatabase()
+      .db.updateTable('staff_user')
+      .set({ oidc_issuer: null, oidc_subject: null })
+      .where('id', '=', id)
+      .execute();
+    const relinked = await signIn(browser(), main, 'mo-2');
+    assert.equal(relinked.landed.status, 303);
+    assert.equal((await staffRow('mo@ashdown.example'))!.oidc_subject, 'mo-2');
+    assertProblemPage(
+      (await signIn(browser(), main, 'mo-1')).landed,
+      403,
+      /You do not have a Civicdesk account/,
+    );
   });
 
   it('refuses someone whose claims map to no role, and leaves their account as it was', async () => {

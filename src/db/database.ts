@@ -86,6 +86,9 @@ export interface StaffUserTable {
   last_sign_in_at: Date | null;
   password_changed_at: Date | null;
   sessions_revoked_at: Date | null;
+  /** The identity-provider account that signs into this one (both set, or neither). */
+  oidc_issuer: string | null;
+  oidc_subject: string | null;
 }
 
 export interface StaffRecoveryCodeTable {

@@ -9,6 +9,7 @@
  *   POST      /admin/people/:id/enable                       re-enable
  *   POST      /admin/people/:id/unlock                       lift a lockout
  *   GET, POST /admin/people/:id/reset-two-factor             confirm, then forget their authenticator app
+ *   GET, POST /admin/people/:id/unlink-council-account       confirm, then forget their identity-provider link
  *   POST      /admin/people/:id/send-password-link           email a reset link (or a new invitation)
  *   GET       /admin/audit                                   the audit trail, filtered, 50 a page
  *
@@ -54,6 +55,8 @@ const DONE_MESSAGES: Record<string, string> = {
   unlocked: 'Account unlocked',
   'two-factor-reset':
     'Two-step verification reset. They have been signed out and will set it up again if their role requires it.',
+  'council-account-unlinked':
+    'Council account unlinked. Their next council sign-in with their email address will link the account they use then.',
   'reset-sent': 'Password reset email sent',
   'invitation-sent': 'A new invitation email has been sent',
 };
@@ -164,6 +167,16 @@ export async function registerPeopleRoutes(
           key: { text: 'Two-step verification' },
           value: { text: person.totpEnabled ? 'On (authenticator app)' : 'Off' },
         },
+        ...(person.councilAccount
+          ? [
+              {
+                key: { text: 'Council sign-in' },
+                value: {
+                  text: `Linked to ${person.councilAccount.subject} at ${person.councilAccount.issuer}`,
+                },
+              },
+            ]
+          : []),
         { key: { text: 'Last signed in' }, value: { text: when(person.lastSignInAt) } },
         { key: { text: 'Account added' }, value: { text: formatDateTime(person.createdAt) } },
         ...(person.lockedUntil
@@ -320,6 +333,14 @@ export async function registerPeopleRoutes(
       ],
       button: 'Reset two-step verification',
     },
+    'unlink-council-account': {
+      heading: (p: Person) => `Unlink ${p.name}’s council account?`,
+      explanation: [
+        'They will no longer be able to sign in with the council account that is linked now.',
+        'The next time someone signs in with a council account that has their email address (verified by the council’s sign-in service), that account will be linked instead. Do this when their council account has been replaced.',
+      ],
+      button: 'Unlink council account',
+    },
   } as const;
 
   for (const [action, confirmation] of Object.entries(CONFIRMATIONS)) {
@@ -350,6 +371,10 @@ export async function registerPeopleRoutes(
     'reset-two-factor': async (actor, id) => ({
       ...(await staffAdmin.resetTwoFactor(actor, id)),
       done: 'two-factor-reset',
+    }),
+    'unlink-council-account': async (actor, id) => ({
+      ...(await staffAdmin.unlinkCouncilAccount(actor, id)),
+      done: 'council-account-unlinked',
     }),
     'send-password-link': async (actor, id) => {
       const result = await staffAdmin.sendPasswordLink(actor, id);

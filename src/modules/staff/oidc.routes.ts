@@ -110,6 +110,15 @@ const PROBLEMS: Record<Problem, { status: number; title: string; body: string[];
     ],
     retry: false,
   },
+  linked_to_another: {
+    status: 403,
+    title: 'Your council account does not match your Civicdesk account',
+    body: [
+      'The Civicdesk account with your email address signs in with a different council account.',
+      'If your council account has changed, ask your administrator to unlink the old one from your Civicdesk account.',
+    ],
+    retry: false,
+  },
   disabled: {
     status: 403,
     title: 'Your Civicdesk account has been disabled',
@@ -266,6 +275,8 @@ export function registerOidcRoutes(
       const email = typeof claims.email === 'string' ? claims.email : undefined;
       const result = await staffService.signInWithOidc(
         {
+          issuer: identity.issuer,
+          subject: identity.subject,
           email,
           emailVerified: emailIsVerified(claims),
           name: displayName(claims, email ?? ''),
@@ -281,7 +292,7 @@ export function registerOidcRoutes(
         return problemPage(request, reply, result.outcome);
       }
 
-      const { staff, created, previousRole } = result;
+      const { staff, created, linked, previousRole } = result;
       await startSignedInSession(request, staff.id, {
         via: 'oidc',
         detail: {
@@ -291,6 +302,7 @@ export function registerOidcRoutes(
           role: staff.role,
           ...(previousRole ? { previousRole } : {}),
           ...(created ? { accountCreated: true } : {}),
+          ...(linked ? { linked: true } : {}),
         },
       });
       request.log.info(

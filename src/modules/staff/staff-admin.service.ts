@@ -45,6 +45,8 @@ export interface Person {
   team: { code: string; name: string } | null;
   status: StaffStatus;
   totpEnabled: boolean;
+  /** The council identity-provider account that signs into this one, once linked by a sign-in. */
+  councilAccount: { issuer: string; subject: string } | null;
   lastSignInAt: Date | null;
   createdAt: Date;
   lockedUntil: Date | null;
@@ -225,6 +227,27 @@ export class StaffAdminService {
   }
 
   /**
+   * Forgets which council identity-provider account signs into this one (for someone whose council
+   * account was replaced): the next council sign-in with their verified email address links the new
+   * one. The old link is kept in the audit record.
+   */
+  async unlinkCouncilAccount(actor: AdminActor, id: string): Promise<ActionOutcome> {
+    let unlinked: Person['councilAccount'] = null;
+    return this.#act(
+      actor,
+      id,
+      'staff.council_account_unlinked',
+      async (trx, person) => {
+        if (!person.councilAccount) return 'No council account is linked to this account';
+        unlinked = person.councilAccount;
+        await repo.setProviderIdentity(trx, id, null);
+        return undefined;
+      },
+      () => ({ unlinked }),
+    );
+  }
+
+  /**
    * Forgets the authenticator app and the recovery codes (for someone who lost their phone). Every
    * session ends, so the next sign-in is with the password alone, and someone who must use an app is
    * sent to set one up straight after it. The owner is emailed, as for any change to their sign-in.
@@ -329,6 +352,8 @@ function toPerson(row: repo.StaffListRow, now: Date): Person {
     team: row.team_code && row.team_name ? { code: row.team_code, name: row.team_name } : null,
     status,
     totpEnabled: row.totp_secret !== null,
+    councilAccount:
+      row.oidc_issuer && row.oidc_subject ? { issuer: row.oidc_issuer, subject: row.oidc_subject } : null,
     lastSignInAt: row.last_sign_in_at,
     createdAt: row.created_at,
     lockedUntil: locked ? row.locked_until : null,

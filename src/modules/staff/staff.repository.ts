@@ -17,6 +17,32 @@ export function findStaffByEmail(db: Executor, email: string): Promise<StaffRow 
     .executeTakeFirst();
 }
 
+/** The account an identity-provider account (issuer and subject) signs into, if one is linked. */
+export function findStaffByProviderIdentity(
+  db: Executor,
+  identity: { issuer: string; subject: string },
+): Promise<StaffRow | undefined> {
+  return db
+    .selectFrom('staff_user')
+    .selectAll()
+    .where('oidc_issuer', '=', identity.issuer)
+    .where('oidc_subject', '=', identity.subject)
+    .executeTakeFirst();
+}
+
+/** Links (or, with null, unlinks) the identity-provider account that signs into this one. */
+export async function setProviderIdentity(
+  db: Executor,
+  id: string,
+  identity: { issuer: string; subject: string } | null,
+): Promise<void> {
+  await db
+    .updateTable('staff_user')
+    .set({ oidc_issuer: identity?.issuer ?? null, oidc_subject: identity?.subject ?? null })
+    .where('id', '=', id)
+    .execute();
+}
+
 export function findStaffById(db: Executor, id: string): Promise<StaffRow | undefined> {
   return db.selectFrom('staff_user').selectAll().where('id', '=', id).executeTakeFirst();
 }

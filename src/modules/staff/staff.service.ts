@@ -109,6 +109,9 @@ export type CodeOutcome =
 
 /** What the identity provider said about someone, as the staff module needs it. */
 export interface OidcSignInClaims {
+  /** The provider (`iss`) and its stable id for the person (`sub`). */
+  issuer: string;
+  subject: string;
   /** The `email` claim, if any. */
   email: string | undefined;
   /** `email_verified` is true. */
@@ -120,7 +123,14 @@ export interface OidcSignInClaims {
 }
 
 export type OidcSignInOutcome =
-  | { outcome: 'ok'; staff: StaffUser; created: boolean; previousRole: StaffRole | null }
+  | {
+      outcome: 'ok';
+      staff: StaffUser;
+      created: boolean;
+      /** This sign-in linked the provider account to the Civicdesk account (the first one). */
+      linked: boolean;
+      previousRole: StaffRole | null;
+    }
   /** No `email` claim, or one that is not an email address. */
   | { outcome: 'no_email' }
   /** The provider does not say the email address is verified: it cannot be matched to an account. */
@@ -129,6 +139,8 @@ export type OidcSignInOutcome =
   | { outcome: 'no_role' }
   /** No account has this address, and accounts are not created at sign-in. */
   | { outcome: 'no_account' }
+  /** The account with this address is linked to a different account at this provider. */
+  | { outcome: 'linked_to_another' }
   | { outcome: 'disabled' };
 
 export type PasswordCheck = { outcome: 'ok' } | { outcome: 'wrong' } | { outcome: 'locked'; until: Date };
@@ -352,38 +364,58 @@ export class StaffService {
   // ---------------------------------------------------------------- sign-in through the identity provider
 
   /**
-   * Someone the council's identity provider has signed in (OpenID Connect). The account is the one with
-   * the provider's verified email address; the role comes from the provider's claim and is written to
-   * the account at every sign-in, so the provider stays the source of truth (someone moved out of the
-   * admins' group is an admin no more from their next sign-in). With `newAccounts`, someone with a
-   * mapped role and no account gets one (no password: they can only sign in through the provider).
-   * The provider does the second factor: this sign-in is complete without our TOTP.
+   * Someone the council's identity provider has signed in (OpenID Connect). The account is the one
+   * linked to this provider account (issuer and subject, the provider's stable id for the person); the
+   * first time, it is the one with the provider's verified email address, and the two are linked from
+   * then on, so an address the provider later gives to someone else does not open the account. An
+   * account already linked to a different provider account is refused (an admin can unlink it). The
+   * role comes from the provider's claim and is written to the account at every sign-in, so the
+   * provider stays the source of truth (someone moved out of the admins' group is an admin no more
+   * from their next sign-in). With `newAccounts`, someone with a mapped role and no account gets one
+   * (no password: they can only sign in through the provider). The provider does the second factor:
+   * this sign-in is complete without our TOTP.
    */
   async signInWithOidc(
     claims: OidcSignInClaims,
     newAccounts?: { bodyId: string; teamId: string | null },
   ): Promise<OidcSignInOutcome> {
-    const email = claims.email?.trim().toLowerCase();
-    if (!email || !/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 254) return { outcome: 'no_email' };
-    if (!claims.emailVerified) return { outcome: 'email_unverified' };
-    const role = claims.role;
-    if (!role) return { outcome: 'no_role' };
+    const identity = { issuer: claims.issuer, subject: claims.subject };
     const now = this.#now();
-    return this.db.transaction().execute(async (trx) => {
-      let row = await repo.findStaffByEmail(trx, email);
+    return this.db.transaction().execute(async (trx): Promise<OidcSignInOutcome> => {
+      let row = await repo.findStaffByProviderIdentity(trx, identity);
       let created = false;
-      if (!row && newAccounts) {
-        row = await repo.insertStaffWithoutPassword(trx, { email, name: claims.name, role, ...newAccounts });
-        // Another first sign-in of the same person got there first: use the account it made.
-        created = row !== undefined;
-        row ??= await repo.findStaffByEmail(trx, email);
+      let linked = false;
+      if (!row) {
+        const email = claims.email?.trim().toLowerCase();
+        if (!email || !/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 254) return { outcome: 'no_email' };
+        if (!claims.emailVerified) return { outcome: 'email_unverified' };
+        if (!claims.role) return { outcome: 'no_role' };
+        row = await repo.findStaffByEmail(trx, email);
+        if (!row && newAccounts) {
+          row = await repo.insertStaffWithoutPassword(trx, {
+            email,
+            name: claims.name,
+            role: claims.role,
+            ...newAccounts,
+          });
+          // Another first sign-in of the same person got there first: use the account it made.
+          created = row !== undefined;
+          row ??= await repo.findStaffByEmail(trx, email);
+        }
+        if (!row) return { outcome: 'no_account' };
+        if (row.oidc_issuer === identity.issuer && row.oidc_subject !== identity.subject)
+          return { outcome: 'linked_to_another' };
+        if (row.disabled_at) return { outcome: 'disabled' };
+        await repo.setProviderIdentity(trx, row.id, identity);
+        linked = true;
       }
-      if (!row) return { outcome: 'no_account' } as const;
-      if (row.disabled_at) return { outcome: 'disabled' } as const;
+      const role = claims.role;
+      if (!role) return { outcome: 'no_role' };
+      if (row.disabled_at) return { outcome: 'disabled' };
       const previousRole = row.role === role ? null : row.role;
       if (previousRole) await repo.setRole(trx, row.id, role);
       await repo.recordProviderSignIn(trx, row.id, now);
-      return { outcome: 'ok', staff: toStaffUser({ ...row, role }), created, previousRole } as const;
+      return { outcome: 'ok', staff: toStaffUser({ ...row, role }), created, linked, previousRole };
     });
   }
 
