@@ -58,3 +58,21 @@ const leafletImages = path.join(path.dirname(require.resolve('leaflet/package.js
 fs.mkdirSync(path.join(out, 'vendor/leaflet'), { recursive: true });
 fs.cpSync(leafletImages, path.join(out, 'vendor/leaflet/images'), { recursive: true });
 console.log(`assets built in ${Date.now() - started} ms → ${path.relative(ROOT_DIR, out)}`);
+
+// The command line as one module (dist/cli/civicdesk.mjs). bin/civicdesk.js runs it while it is newer than
+// every file in src/, and src/cli.ts through tsx otherwise: loading a few hundred TypeScript modules
+// through tsx's loader costs about a second and a half at every command, which scripts and the tests
+// that run the commands pay again and again. Packages stay in node_modules (not bundled); the bundle
+// sits two folders below the root, as src/infra/paths.ts does, so ROOT_DIR is the same from either.
+await esbuild.build({
+  entryPoints: [path.join(ROOT_DIR, 'src/cli.ts')],
+  outfile: path.join(ROOT_DIR, 'dist/cli/civicdesk.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: ['node20'],
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+console.log(`command line bundled → dist/cli/civicdesk.mjs`);
