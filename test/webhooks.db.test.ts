@@ -82,7 +82,17 @@ interface Event {
   type: string;
   created_at: string;
   sequence: number;
-  data: { case?: { reference: string; status: string; staff_url: string }; change?: Record<string, unknown> };
+  data: {
+    case?: {
+      reference: string;
+      status: string;
+      priority: string;
+      staff_url: string;
+      service: { code: string };
+      team: { code: string } | null;
+    };
+    change?: Record<string, unknown>;
+  };
 }
 
 describeEachEngine('webhooks', (getDatabase) => {
@@ -366,6 +376,87 @@ describeEachEngine('webhooks', (getDatabase) => {
     assert.equal(rolled.statusCode, 200);
     const newSecret = /id="webhook-secret">(whsec_[A-Za-z0-9_-]+)</.exec(rolled.body)![1]!;
     assert.notEqual(newSecret, secret);
+  });
+
+  it('tells an endpoint for potholes that a case moved to street lights, and of priority changes', async () => {
+    let potholeSecret = '';
+    const potholes = await startReceiver(() => potholeSecret);
+    try {
+      const admin = new TestBrowser(t.app);
+      await admin.signIn(login('admin').email, login('admin').password);
+      await admin.get('/admin/webhooks/new');
+      const created = await admin.post('/admin/webhooks/new', {
+        name: 'Highways system',
+        url: potholes.url,
+        events: ['case.rerouted', 'case.priority_changed'],
+        bodyCode: 'ashdown',
+        serviceCode: 'pothole',
+      });
+      assert.equal(created.statusCode, 200, created.body);
+      potholeSecret = /id="webhook-secret">(whsec_[A-Za-z0-9_-]+)</.exec(created.body)![1]!;
+
+      const report = await t.app.intake.submit({
+        serviceCode: 'pothole',
+        lat: 53.45,
+        lon: -2.38,
+        description: 'Not a pothole after all: the street light is out',
+        answers: { danger: 'no', size: 'small' },
+        reporter: { name: 'Lee Resident', email: 'lee@example.org' },
+        channel: 'web',
+      });
+      const reference = report.case.reference;
+      const officer = new TestBrowser(t.app);
+      await officer.signIn(login('officer').email, login('officer').password);
+      await officer.get(`/staff/cases/${reference}`);
+      assert.equal(
+        (await officer.post(`/staff/cases/${reference}/priority`, { priority: 'high' })).statusCode,
+        303,
+      );
+      // Highways, or the duty officer out of hours: whichever the routing chose.
+      const { code: teamBefore } = await getDatabase()
+        .db.selectFrom('cases')
+        .innerJoin('team', 'team.id', 'cases.team_id')
+        .select('team.code')
+        .where('cases.reference', '=', reference)
+        .executeTakeFirstOrThrow();
+      const moved = await officer.post(`/staff/cases/${reference}/service`, { service: 'street-light' });
+      assert.equal(moved.statusCode, 303, moved.body);
+      // Now a street-light case: a later priority change is not this endpoint's business.
+      const lead = new TestBrowser(t.app);
+      await lead.signIn(login('team_lead').email, login('team_lead').password);
+      await lead.get(`/staff/cases/${reference}`);
+      await lead.post(`/staff/cases/${reference}/priority`, { priority: 'urgent' });
+
+      await potholes.waitForAccepted(2);
+      await sleep(300); // a third would arrive now
+      const accepted = potholes.accepted();
+      assert.deepEqual(
+        accepted.map((e) => e.type),
+        ['case.priority_changed', 'case.rerouted'],
+      );
+      assert.deepEqual(accepted[0]!.data.change, {
+        from: 'normal',
+        to: 'high',
+        changed_by: { type: 'staff' },
+      });
+      assert.equal(accepted[0]!.data.case!.priority, 'high');
+      assert.deepEqual(accepted[1]!.data.change, {
+        from: { service: 'pothole', body: 'ashdown', team: teamBefore },
+        changed_by: { type: 'staff' },
+      });
+      const movedCase = accepted[1]!.data.case as unknown as {
+        service: { code: string };
+        team: { code: string };
+      };
+      assert.equal(movedCase.service.code, 'street-light', 'the case as it is now');
+      assert.equal(movedCase.team.code, 'street-lighting');
+      assert.ok(
+        potholes.received.every((r) => r.answered === 'ok'),
+        'signed with this endpoint’s secret',
+      );
+    } finally {
+      await potholes.close();
+    }
   });
 
   it('checks signatures: a good one passes, a changed body or an old timestamp does not', () => {

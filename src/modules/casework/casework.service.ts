@@ -24,7 +24,11 @@ import { STATUS_LABELS } from '../reports/reports.service.js';
 import * as reportsRepo from '../reports/reports.repository.js';
 import type { ServicesService } from '../services/services.service.js';
 import * as repo from './casework.repository.js';
-import { recordCaseUpdated } from '../webhooks/webhooks.service.js';
+import {
+  recordCaseRerouted,
+  recordCaseUpdated,
+  recordPriorityChanged,
+} from '../webhooks/webhooks.service.js';
 import { enqueueOpen311Update } from '../delivery/open311/open311-updates.js';
 import { enqueueCaseDelivery } from '../delivery/delivery.service.js';
 import type { RoutingService } from '../routing/routing.service.js';
@@ -731,6 +735,16 @@ export class CaseworkService {
         },
         ...(actor.ip ? { ip: actor.ip } : {}),
       });
+      await recordCaseRerouted(this.deps.jobs, trx, row.id, {
+        from: {
+          serviceId: from.id,
+          serviceCode: from.code,
+          bodyId: row.body_id,
+          bodyCode: fromBody?.code ?? '',
+          teamCode: fromTeam?.code ?? null,
+        },
+        by: actor,
+      });
       await enqueueCaseDelivery(this.deps.jobs, trx, row.id); // the new body's inbox or system, if it has one
       // The team it now sits with hears of it, as a team hears of a new case from the intake.
       const notify = routed.team?.email ?? routed.body.email;
@@ -787,6 +801,11 @@ export class CaseworkService {
         caseId: row.id,
         detail: { from: row.priority, to: priority },
         ...(actor.ip ? { ip: actor.ip } : {}),
+      });
+      await recordPriorityChanged(this.deps.jobs, trx, row.id, {
+        from: row.priority,
+        to: priority,
+        by: actor,
       });
     });
   }

@@ -32,6 +32,8 @@ export const EVENT_TYPES = [
   'case.status_changed',
   'case.public_update',
   'case.closed',
+  'case.rerouted',
+  'case.priority_changed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -40,6 +42,8 @@ export const EVENT_LABELS: Record<EventType, string> = {
   'case.status_changed': 'A case’s status changes (including closing and reopening)',
   'case.public_update': 'A public update is posted on a case',
   'case.closed': 'A case is closed',
+  'case.rerouted': 'A case moves to another service, body or team',
+  'case.priority_changed': 'A case’s priority changes',
 };
 
 export interface WebhookSettings {
@@ -98,11 +102,7 @@ export async function recordCaseUpdated(
     by?: ChangedBy;
   },
 ): Promise<void> {
-  const changedBy = change.by
-    ? change.by.integration
-      ? { type: 'integration', api_client_id: change.by.id }
-      : { type: 'staff' }
-    : { type: 'system' };
+  const changedBy = changedByOf(change.by);
   const events: { type: EventType; change: Record<string, unknown> }[] = [];
   if (change.status) {
     events.push({
@@ -122,11 +122,75 @@ export async function recordCaseUpdated(
   await recordCaseEvents(jobs, trx, caseId, events);
 }
 
+/** Where a case sat before it was moved, as a receiver knows it (codes) and as its endpoints are scoped (ids). */
+export interface CasePlacement {
+  serviceId: string;
+  serviceCode: string;
+  bodyId: string;
+  bodyCode: string;
+  teamCode: string | null;
+}
+
+/**
+ * Case work's hook for a change of service, which routes the case again (perhaps to another body or
+ * team). Endpoints of where the case was hear of it as well as those of where it is now: for the first,
+ * it is the news that the case has left them.
+ */
+export async function recordCaseRerouted(
+  jobs: Jobs,
+  trx: Executor,
+  caseId: string,
+  change: { from: CasePlacement; by?: ChangedBy },
+): Promise<void> {
+  await repo.touchCase(trx, caseId);
+  await recordCaseEvents(
+    jobs,
+    trx,
+    caseId,
+    [
+      {
+        type: 'case.rerouted',
+        change: {
+          from: { service: change.from.serviceCode, body: change.from.bodyCode, team: change.from.teamCode },
+          changed_by: changedByOf(change.by),
+        },
+      },
+    ],
+    { bodyId: change.from.bodyId, serviceId: change.from.serviceId },
+  );
+}
+
+/** Case work's hook for a change of priority. */
+export async function recordPriorityChanged(
+  jobs: Jobs,
+  trx: Executor,
+  caseId: string,
+  change: { from: string; to: string; by?: ChangedBy },
+): Promise<void> {
+  await repo.touchCase(trx, caseId);
+  await recordCaseEvents(jobs, trx, caseId, [
+    {
+      type: 'case.priority_changed',
+      change: { from: change.from, to: change.to, changed_by: changedByOf(change.by) },
+    },
+  ]);
+}
+
+function changedByOf(by: ChangedBy | undefined) {
+  return by
+    ? by.integration
+      ? { type: 'integration', api_client_id: by.id }
+      : { type: 'staff' }
+    : { type: 'system' };
+}
+
 async function recordCaseEvents(
   jobs: Jobs,
   trx: Executor,
   caseId: string,
   events: { type: EventType; change: Record<string, unknown> }[],
+  /** Endpoints scoped to this body or service hear of the events too (where a moved case was). */
+  alsoFor?: { bodyId: string; serviceId: string },
 ): Promise<void> {
   // No webhook module on this outbox (a CLI command): nothing would send the events.
   const settings = registered.get(jobs);
@@ -144,6 +208,11 @@ async function recordCaseEvents(
     snapshot ??= await repo.caseSnapshot(trx, caseId);
     if (!snapshot) return;
     const endpoints = await repo.subscribers(trx, event.type, snapshot.body_id, snapshot.service_id);
+    if (alsoFor) {
+      const seen = new Set(endpoints.map((e) => e.id));
+      for (const other of await repo.subscribers(trx, event.type, alsoFor.bodyId, alsoFor.serviceId))
+        if (!seen.has(other.id)) endpoints.push(other);
+    }
     if (endpoints.length === 0) continue;
     const stored = await repo.insertEvent(trx, {
       id: `evt_${crypto.randomBytes(12).toString('base64url')}`,
