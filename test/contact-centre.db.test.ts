@@ -285,6 +285,91 @@ describeEachEngine('contact centre', (getDatabase) => {
     assert.equal(blind.statusCode, 404);
   });
 
+  it('lets a team lead merge a second record of the caller, choosing the details to keep', async () => {
+    const { db } = getDatabase();
+    // A web report under another address nobody has confirmed: a second record of the same person.
+    const web = await t.app.intake.submit({
+      serviceCode: 'pothole',
+      lat: place.lat,
+      lon: place.lon,
+      description: 'Another pothole, further down',
+      answers: { danger: 'no', size: 'small' },
+      reporter: { name: 'J Caller', email: 'jane.other@example.net', phone: '07700 900123' },
+      channel: 'web',
+    });
+    const secondReference = web.case.reference;
+    const otherId = (await db
+      .selectFrom('cases')
+      .select('reporter_contact_id')
+      .where('reference', '=', secondReference)
+      .executeTakeFirstOrThrow())!.reporter_contact_id!;
+    assert.notEqual(otherId, janeId);
+
+    // Agents do not merge: no link, and the pages refuse them.
+    assert.doesNotMatch((await agent.get(`/staff/contacts/${janeId}`)).body, /Merge with another record/);
+    assert.equal((await agent.get(`/staff/contacts/${janeId}/merge`)).statusCode, 403);
+    assert.equal((await agent.post(`/staff/contacts/${janeId}/merge/${otherId}`, {})).statusCode, 403);
+
+    const lead = new TestBrowser(t.app);
+    await lead.signIn(login('team_lead').email, login('team_lead').password);
+    assert.match((await lead.get(`/staff/contacts/${janeId}`)).body, /Merge with another record/);
+    const found = await lead.get(`/staff/contacts/${janeId}/merge?q=07700900123`);
+    assert.equal(found.statusCode, 200);
+    assert.match(found.body, new RegExp(`href="/staff/contacts/${janeId}/merge/${otherId}"`));
+    assert.doesNotMatch(found.body, new RegExp(`merge/${janeId}"`), 'not the record itself');
+
+    const compare = await lead.get(`/staff/contacts/${janeId}/merge/${otherId}`);
+    assert.equal(compare.statusCode, 200);
+    assert.match(compare.body, /Which name should be kept\?/);
+    assert.match(compare.body, /Which email address should be kept\?/);
+    assert.match(compare.body, /Which phone should be kept\?/);
+    assert.doesNotMatch(
+      compare.body,
+      /Which postcode should be kept/,
+      'only one record has a postcode, or neither',
+    );
+    assert.match(compare.body, /1 case reported, 0 followed and 0 interactions will move/);
+
+    const unchosen = await lead.post(`/staff/contacts/${janeId}/merge/${otherId}`, { name: 'keep' });
+    assert.equal(unchosen.statusCode, 400);
+    assert.match(unchosen.body, /govuk-error-summary/);
+    assert.match(unchosen.body, /Choose which email address to keep/);
+    assert.match(unchosen.body, /Choose which phone to keep/);
+    assert.ok(await db.selectFrom('contact').select('id').where('id', '=', otherId).executeTakeFirst());
+
+    const merged = await lead.post(`/staff/contacts/${janeId}/merge/${otherId}`, {
+      name: 'keep',
+      email: 'keep',
+      phone: 'other',
+    });
+    assert.equal(merged.statusCode, 303, merged.body.slice(0, 300));
+    assert.equal(
+      await db.selectFrom('contact').select('id').where('id', '=', otherId).executeTakeFirst(),
+      undefined,
+    );
+    const kept = await db
+      .selectFrom('contact')
+      .selectAll()
+      .where('id', '=', janeId)
+      .executeTakeFirstOrThrow();
+    assert.equal(kept.name, 'Jane Caller');
+    assert.equal(kept.email, 'Jane.Caller@example.org');
+    assert.equal(kept.phone, '07700 900123');
+    const page = await lead.get(`/staff/contacts/${janeId}?saved=merged`);
+    assert.match(page.body, /The two records were merged into this one/);
+    assert.match(page.body, new RegExp(secondReference), 'the other record’s case is on this one');
+    assert.match(page.body, new RegExp(janeReference));
+    assert.equal((await lead.get(`/staff/contacts/${otherId}`)).statusCode, 404);
+    const audit = await db
+      .selectFrom('audit_event')
+      .select('detail')
+      .where('action', '=', 'contact.merged')
+      .executeTakeFirstOrThrow();
+    assert.equal((audit.detail.merged as { email: string }).email, 'jane.other@example.net');
+    assert.equal(audit.detail.casesMoved, 1);
+    assert.equal((await lead.get(`/staff/contacts/${janeId}/merge/${otherId}`)).statusCode, 404);
+  });
+
   it('opens the contact to another body’s staff while an admin lets that body work this one’s cases', async () => {
     const clerk = new TestBrowser(t.app);
     await clerk.signIn(PARISH_CLERK.email, PARISH_CLERK.password);

@@ -148,6 +148,60 @@ describe('the contact centre in a browser', () => {
     assert.deepEqual(problems.pageErrors, []);
   });
 
+  it('lets a team lead merge a second record of the caller, axe-clean at each step', async () => {
+    await server.testApp.app.intake.submit({
+      serviceCode: 'pothole',
+      lat: 53.45,
+      lon: -2.38,
+      description: 'Another pothole',
+      answers: { danger: 'no', size: 'small' },
+      reporter: { name: 'J Caller', email: 'j.caller@example.net', phone: '07700 900123' },
+      channel: 'web',
+    });
+    const leadContext = await newContextWithoutJavaScript(browser);
+    const agentPage = page;
+    try {
+      page = await leadContext.newPage();
+      problems = await watchForProblems(page);
+      const lead = credentials.find((c) => c.role === 'team_lead')!;
+      await signInInBrowser(page, server, lead, '/staff/contacts?q=jane%40example.org');
+      await Promise.all([page.waitForEvent('load'), page.getByRole('link', { name: 'Jane Caller' }).click()]);
+      await Promise.all([
+        page.waitForEvent('load'),
+        page.getByRole('link', { name: /^Merge with another record/ }).click(),
+      ]);
+      await check(/^Find the other record$/, 'the merge search');
+      await page.getByLabel('Name, email address, phone number or postcode').fill('07700 900123');
+      await press(page, 'Search');
+      await check(/^Find the other record$/, 'the merge search results');
+      await Promise.all([
+        page.waitForEvent('load'),
+        page.getByRole('link', { name: 'Compare with J Caller' }).click(),
+      ]);
+      await check(/^Merge these two records\?$/, 'the comparison');
+      await press(page, 'Merge records');
+      await check(/^Merge these two records\?$/, 'the comparison with its errors');
+      assert.match(await page.locator('.govuk-error-summary').innerText(), /Choose which name to keep/);
+      await page.getByRole('group', { name: 'Which name should be kept?' }).getByLabel('Jane Caller').check();
+      await page
+        .getByRole('group', { name: 'Which email address should be kept?' })
+        .getByLabel('jane@example.org')
+        .check();
+      await page
+        .getByRole('group', { name: 'Which phone should be kept?' })
+        .getByLabel('07700 900123')
+        .check();
+      await press(page, 'Merge records');
+      await check(/^Jane Caller$/, 'the merged record');
+      assert.match(await page.locator('.govuk-notification-banner').innerText(), /merged into this one/);
+      assert.match(await page.locator('main').innerText(), /07700 900123/);
+      assert.deepEqual(problems.pageErrors, []);
+    } finally {
+      page = agentPage;
+      await leadContext.close();
+    }
+  });
+
   it('shows the queue with its filters, sortable headers and a date error, axe-clean', async () => {
     await page.goto(server.url('/staff/cases?view=all&sort=newest&from=2026-02-30'));
     await check(/Cases/, 'the queue with a wrong date');

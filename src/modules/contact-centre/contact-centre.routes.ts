@@ -17,6 +17,7 @@ import {
   type ContactMatch,
 } from '../contacts/contacts.service.js';
 import { contactIdOf, contactParams, scopeOf, takeFinishedReport } from './contact-centre.support.js';
+import { mayMergeContacts } from './merge.routes.js';
 
 type Body = Record<string, unknown>;
 
@@ -162,6 +163,7 @@ export function registerContactCentreRoutes(app: FastifyInstance): void {
       interactions: interactions.map((i) => ({ ...i, kindLabel: INTERACTION_KINDS[i.kind] })),
       emails,
       finished,
+      mayMerge: mayMergeContacts(request),
       saved: (request.query as { saved?: string }).saved,
       values,
       kindItems: Object.entries(INTERACTION_KINDS).map(([value, text]) => ({

@@ -288,3 +288,76 @@ export function interactionsOf(db: Executor, contactId: string, bodyIds: string[
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+
+/** The two records to merge, locked (in id order, so two merges of the same pair cannot deadlock). */
+export function lockForMerge(db: Executor, ids: [string, string]) {
+  return db.selectFrom('contact').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute();
+}
+
+/** How much of a contact's history a merge would move: cases reported, cases followed, interactions. */
+export async function historyCounts(db: Executor, contactId: string) {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom('cases')
+        .select(eb.fn.countAll<string>().as('n'))
+        .where('reporter_contact_id', '=', contactId)
+        .as('reported'),
+      eb
+        .selectFrom('case_follower')
+        .select(eb.fn.countAll<string>().as('n'))
+        .where('contact_id', '=', contactId)
+        .as('followed'),
+      eb
+        .selectFrom('interaction')
+        .select(eb.fn.countAll<string>().as('n'))
+        .where('contact_id', '=', contactId)
+        .as('interactions'),
+    ])
+    .executeTakeFirstOrThrow();
+  return {
+    reported: Number(row.reported),
+    followed: Number(row.followed),
+    interactions: Number(row.interactions),
+  };
+}
+
+/**
+ * Moves everything of `fromId` to `intoId` and deletes `fromId`, then writes the kept record's chosen
+ * details. Deleting first frees a verified address for the kept record (one contact per verified email).
+ * A case both followed keeps the one row, asking for updates if either did.
+ */
+export async function mergeInto(
+  db: Executor,
+  intoId: string,
+  fromId: string,
+  details: Pick<
+    ContactRow,
+    'name' | 'email' | 'email_normalised' | 'email_verified_at' | 'phone' | 'postcode' | 'address'
+  >,
+): Promise<{ cases: number; interactions: number }> {
+  const cases = await db
+    .updateTable('cases')
+    .set({ reporter_contact_id: intoId })
+    .where('reporter_contact_id', '=', fromId)
+    .executeTakeFirst();
+  await sql`
+    insert into case_follower (case_id, contact_id, updates_by_email, created_at)
+    select case_id, ${intoId}, updates_by_email, created_at from case_follower where contact_id = ${fromId}
+    on conflict (case_id, contact_id)
+      do update set updates_by_email = case_follower.updates_by_email or excluded.updates_by_email
+  `.execute(db);
+  const interactions = await db
+    .updateTable('interaction')
+    .set({ contact_id: intoId })
+    .where('contact_id', '=', fromId)
+    .executeTakeFirst();
+  // The cascade takes the old record's follower rows, copied above.
+  await db.deleteFrom('contact').where('id', '=', fromId).execute();
+  await db
+    .updateTable('contact')
+    .set({ ...details, updated_at: new Date() })
+    .where('id', '=', intoId)
+    .execute();
+  return { cases: Number(cases.numUpdatedRows), interactions: Number(interactions.numUpdatedRows) };
+}

@@ -58,6 +58,10 @@ export interface ContactMatch {
   reasons: string[];
 }
 
+/** The details a merge chooses between, in the order the page shows them. */
+export const MERGE_FIELDS = ['name', 'email', 'phone', 'postcode', 'address'] as const;
+export type MergeField = (typeof MERGE_FIELDS)[number];
+
 /** The staff member acting, as far as contacts are concerned. */
 export interface ContactScope {
   staffId: string;
@@ -221,6 +225,56 @@ export class ContactsService {
     const row = found ? await repo.findById(this.database, id) : undefined;
     if (!row) throw new AppError('not_found', 'There is no contact with that reference');
     return row;
+  }
+
+  /**
+   * Two records of one person, for the merge page: both (each visible to this member of staff), the
+   * fields on which they differ (to choose between), and how much history the second one brings.
+   */
+  async mergePreview(scope: ContactScope, keepId: string, otherId: string) {
+    if (keepId === otherId) throw new AppError('not_found', 'There is no other contact with that reference');
+    const [keep, other] = await Promise.all([
+      this.contactFor(scope, keepId),
+      this.contactFor(scope, otherId),
+    ]);
+    const differing = MERGE_FIELDS.filter((f) => keep[f] && other[f] && keep[f] !== other[f]);
+    return { keep, other, differing, moving: await repo.historyCounts(this.database, other.id) };
+  }
+
+  /**
+   * Merges `otherId` into `keepId`: the other record's cases (reported and followed) and interactions
+   * move to the kept one and the other record is deleted. Where both records have a value for a
+   * field, `choices` says whose to keep (`keep` unless it says `other`); where only one has, that one is
+   * kept, so no detail is dropped without someone choosing to. A confirmed email address keeps its
+   * confirmation. Returns what was moved and the other record as it was (for the audit trail).
+   */
+  async merge(
+    scope: ContactScope,
+    keepId: string,
+    otherId: string,
+    choices: Partial<Record<MergeField, 'keep' | 'other'>>,
+  ) {
+    await this.mergePreview(scope, keepId, otherId); // both visible, and two different records
+    return this.database.transaction().execute(async (trx) => {
+      const locked = await repo.lockForMerge(trx, [keepId, otherId]);
+      const keep = locked.find((c) => c.id === keepId);
+      const other = locked.find((c) => c.id === otherId);
+      if (!keep || !other)
+        throw new AppError('not_found', 'One of the records has just been merged or removed');
+      const pick = (field: MergeField) =>
+        (choices[field] === 'other' && other[field]) || !keep[field] ? other[field] : keep[field];
+      const emailFrom = pick('email') === keep.email ? keep : other;
+      const moved = await repo.mergeInto(trx, keep.id, other.id, {
+        name: pick('name'),
+        email: emailFrom.email,
+        email_normalised: emailFrom.email_normalised,
+        email_verified_at: emailFrom.email_verified_at,
+        phone: pick('phone'),
+        postcode: pick('postcode'),
+        address: pick('address'),
+      });
+      return { ...moved, merged: other };
+    });
   }
 
   /** The agent corrects or completes a caller's details (the email address is not changed here). */
