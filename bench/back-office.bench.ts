@@ -326,11 +326,21 @@ async function explainQueue(db: Parameters<typeof generateCases>[0], size: numbe
             or cases.location_description ilike ${`%${SEARCH_WORD}%`} or cases.location_detail ilike ${`%${SEARCH_WORD}%`})
           order by cases.due_at asc nulls last, cases.created_at desc limit 50`,
     ],
+    // Capped as the queue counts them (COUNT_CAP + 1 in casework.repository.ts): "1,000+".
     [
-      `count: all, q=${SEARCH_WORD}`,
-      sql`select count(*) from cases join service on service.id = cases.service_id
+      `count: all, q=${SEARCH_WORD} (capped)`,
+      sql`select count(*) from (select cases.id from cases join service on service.id = cases.service_id
           where cases.body_id = ${bodyId} and (cases.reference ilike ${`%${SEARCH_WORD}%`} or cases.description ilike ${`%${SEARCH_WORD}%`}
-            or cases.location_description ilike ${`%${SEARCH_WORD}%`} or cases.location_detail ilike ${`%${SEARCH_WORD}%`})`,
+            or cases.location_description ilike ${`%${SEARCH_WORD}%`} or cases.location_detail ilike ${`%${SEARCH_WORD}%`})
+          limit 1001) capped`,
+    ],
+    [
+      `count: my team, open, q=${SEARCH_WORD} (capped)`,
+      sql`select count(*) from (select cases.id from cases join service on service.id = cases.service_id
+          where cases.body_id = ${bodyId} and cases.team_id = ${teamId} and cases.closed_at is null
+            and (cases.reference ilike ${`%${SEARCH_WORD}%`} or cases.description ilike ${`%${SEARCH_WORD}%`}
+            or cases.location_description ilike ${`%${SEARCH_WORD}%`} or cases.location_detail ilike ${`%${SEARCH_WORD}%`})
+          limit 1001) capped`,
     ],
   ];
   const lines: string[] = [];
