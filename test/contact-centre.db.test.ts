@@ -322,7 +322,7 @@ describeEachEngine('contact centre', (getDatabase) => {
     assert.equal(compare.statusCode, 200);
     assert.match(compare.body, /Which name should be kept\?/);
     assert.match(compare.body, /Which email address should be kept\?/);
-    assert.match(compare.body, /Which phone should be kept\?/);
+    assert.match(compare.body, /Which phone number should be kept\?/);
     assert.doesNotMatch(
       compare.body,
       /Which postcode should be kept/,
@@ -334,7 +334,7 @@ describeEachEngine('contact centre', (getDatabase) => {
     assert.equal(unchosen.statusCode, 400);
     assert.match(unchosen.body, /govuk-error-summary/);
     assert.match(unchosen.body, /Choose which email address to keep/);
-    assert.match(unchosen.body, /Choose which phone to keep/);
+    assert.match(unchosen.body, /Choose which phone number to keep/);
     assert.ok(await db.selectFrom('contact').select('id').where('id', '=', otherId).executeTakeFirst());
 
     const merged = await lead.post(`/staff/contacts/${janeId}/merge/${otherId}`, {

@@ -188,7 +188,7 @@ describe('the contact centre in a browser', () => {
         .getByLabel('jane@example.org')
         .check();
       await page
-        .getByRole('group', { name: 'Which phone should be kept?' })
+        .getByRole('group', { name: 'Which phone number should be kept?' })
         .getByLabel('07700 900123')
         .check();
       await press(page, 'Merge records');

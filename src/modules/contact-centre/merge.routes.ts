@@ -20,7 +20,7 @@ const UUID = Type.String({ maxLength: 36 });
 const FIELD_LABELS: Record<MergeField, string> = {
   name: 'Name',
   email: 'Email address',
-  phone: 'Phone',
+  phone: 'Phone number',
   postcode: 'Postcode',
   address: 'Address',
 };
