@@ -254,6 +254,19 @@ describeEachEngine('contact centre', (getDatabase) => {
     });
     assert.equal(wrongCase.statusCode, 400);
     assert.match(wrongCase.body, /Choose one of this resident’s cases/);
+    // A name every object has is no kind of interaction: a clear error, not a database failure.
+    const oddKind = await agent.post(`/staff/contacts/${janeId}/interactions`, {
+      kind: 'toString',
+      direction: 'inbound',
+      summary: 'Rang',
+    });
+    assert.equal(oddKind.statusCode, 400);
+    assert.match(oddKind.body, /Choose a phone call, email, visit or letter/);
+    assert.equal(
+      (await agent.get(`/staff/contacts/${'a'.repeat(36)}`)).statusCode,
+      404,
+      'not a uuid: not found',
+    );
     const ok = await agent.post(`/staff/contacts/${janeId}/interactions`, {
       kind: 'visit',
       direction: 'inbound',

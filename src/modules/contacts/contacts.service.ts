@@ -221,7 +221,8 @@ export class ContactsService {
   /** The contact if this body's staff may see them, else a 404 that does not say whether they exist. */
   async contactFor(scope: ContactScope, id: string) {
     const found =
-      /^[0-9a-f-]{36}$/i.test(id) && (await repo.isVisibleTo(this.database, await this.bodiesOf(scope), id));
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) &&
+      (await repo.isVisibleTo(this.database, await this.bodiesOf(scope), id));
     const row = found ? await repo.findById(this.database, id) : undefined;
     if (!row) throw new AppError('not_found', 'There is no contact with that reference');
     return row;
@@ -237,7 +238,13 @@ export class ContactsService {
       this.contactFor(scope, keepId),
       this.contactFor(scope, otherId),
     ]);
-    const differing = MERGE_FIELDS.filter((f) => keep[f] && other[f] && keep[f] !== other[f]);
+    const differing = MERGE_FIELDS.filter(
+      (f) =>
+        keep[f] &&
+        other[f] &&
+        keep[f] !== other[f] &&
+        !(f === 'email' && keep.email_normalised === other.email_normalised),
+    );
     return { keep, other, differing, moving: await repo.historyCounts(this.database, other.id) };
   }
 
@@ -263,7 +270,15 @@ export class ContactsService {
         throw new AppError('not_found', 'One of the records has just been merged or removed');
       const pick = (field: MergeField) =>
         (choices[field] === 'other' && other[field]) || !keep[field] ? other[field] : keep[field];
-      const emailFrom = pick('email') === keep.email ? keep : other;
+      // The same address in both (whatever its case) keeps the resident's confirmation, whichever has it.
+      const sameAddress = keep.email_normalised !== null && keep.email_normalised === other.email_normalised;
+      const emailFrom = sameAddress
+        ? keep.email_verified_at || !other.email_verified_at
+          ? keep
+          : other
+        : pick('email') === keep.email
+          ? keep
+          : other;
       const moved = await repo.mergeInto(trx, keep.id, other.id, {
         name: pick('name'),
         email: emailFrom.email,
@@ -305,7 +320,7 @@ export class ContactsService {
   ) {
     const summary = interaction.summary.trim();
     const problems: FieldError[] = [];
-    if (!(interaction.kind in INTERACTION_KINDS))
+    if (!Object.hasOwn(INTERACTION_KINDS, interaction.kind))
       problems.push({ field: 'kind', message: 'Choose a phone call, email, visit or letter' });
     if (interaction.direction !== 'inbound' && interaction.direction !== 'outbound')
       problems.push({
