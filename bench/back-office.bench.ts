@@ -326,7 +326,7 @@ async function explainQueue(db: Parameters<typeof generateCases>[0], size: numbe
             or cases.location_description ilike ${`%${SEARCH_WORD}%`} or cases.location_detail ilike ${`%${SEARCH_WORD}%`})
           order by cases.due_at asc nulls last, cases.created_at desc limit 50`,
     ],
-    // Capped as the queue counts them (COUNT_CAP + 1 in casework.repository.ts): "1,000+".
+    // Capped as the queue counts them (COUNT_CAP + 1 in case-queue.repository.ts): "1,000+".
     [
       `count: all, q=${SEARCH_WORD} (capped)`,
       sql`select count(*) from (select cases.id from cases join service on service.id = cases.service_id

@@ -40,7 +40,7 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import { PGliteDialect } from '../src/db/pglite-dialect.js';
 import { DEMO_BOUNDS, demoStreets } from '../src/demo/demo-council.js';
 import { seedDemoCouncil } from '../src/demo/seed.js';
-import { findByIdempotencyKey } from '../src/modules/reports/reports.repository.js';
+import { findByIdempotencyKey } from '../src/modules/cases/cases.repository.js';
 
 const POSTGRES_URL =
   process.env.CIVICDESK_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -16,36 +16,39 @@ import errors from './infra/errors.js';
 import health from './infra/health.js';
 import { Jobs } from './infra/jobs/jobs.js';
 import { loggerOptions } from './infra/logging.js';
-import { registerEmailJobs } from './infra/mailer/email.jobs.js';
 import { createMailer, type Mailer } from './infra/mailer/mailer.js';
 import security from './infra/security.js';
 import session from './infra/session.js';
 import views from './infra/views.js';
-import { buildDomain, type Domain } from './domain.js';
+import type { Domain } from './domain.js';
+import { createServices } from './services.js';
+import type { StaffDirectory } from './modules/staff/staff-directory.js';
+import type { ApiClientsService } from './modules/api-clients/api-clients.service.js';
+import type { CaseworkService } from './modules/casework/casework.service.js';
+import type {
+  CaseEvents,
+  CaseQueries,
+  CasesService,
+  IntakeService,
+  WorkflowService,
+} from './modules/cases/index.js';
+import type { PhotoService } from './modules/photos/photos.service.js';
+import type { ResponseTemplatesService } from './modules/response-templates/response-templates.service.js';
 import adminModule from './modules/admin/index.js';
 import devMailboxModule from './modules/dev-mailbox/index.js';
 import placesRoutes from './modules/gazetteer/places.routes.js';
 import homeModule from './modules/home/index.js';
 import staffModule from './modules/staff/index.js';
 import swagger from '@fastify/swagger';
-import { ApiClientsService } from './modules/api-clients/api-clients.service.js';
-import { IntakeService } from './modules/reports/intake.service.js';
 import reportsApi from './modules/reports/reports.api.js';
 import crmApi from './modules/crm-api/index.js';
 import open311Server from './modules/open311-server/index.js';
 import reportsModule from './modules/reports/index.js';
 import caseworkModule from './modules/casework/index.js';
 import contactCentreModule from './modules/contact-centre/index.js';
-import { CaseworkService } from './modules/casework/casework.service.js';
-import { WorkflowService } from './modules/casework/workflow.js';
-import { ResponseTemplatesService } from './modules/response-templates/response-templates.service.js';
 import journeyRoutes, { photoOwnerKeyFor } from './modules/reports/journey.routes.js';
 import multipart from '@fastify/multipart';
-import { filePhotoStore } from './modules/photos/photo-store.js';
 import photoRoutes from './modules/photos/photos.routes.js';
-import { PhotoService, photoServiceOptions } from './modules/photos/photos.service.js';
-import { createDelivery } from './modules/delivery/index.js';
-import { createWebhooks } from './modules/webhooks/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -55,6 +58,12 @@ declare module 'fastify' {
     jobs: Jobs;
     mailer: Mailer;
     domain: Domain;
+    /** The case core: every change to a case goes through it. */
+    cases: CasesService;
+    caseQueries: CaseQueries;
+    caseEvents: CaseEvents;
+    workflow: WorkflowService;
+    staffDirectory: StaffDirectory;
     /** The one intake every front (web, API, contact centre, Open311) submits reports through. */
     intake: IntakeService;
     apiClients: ApiClientsService;
@@ -104,58 +113,22 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     pollMs: config.CIVICDESK_WORKER_POLL_MS,
     ...parts.jobSettings,
   });
-  registerEmailJobs(jobs, mailer);
 
   app.decorate('config', config);
   app.decorate('database', database);
   app.decorate('db', database.db);
   app.decorate('jobs', jobs);
   app.decorate('mailer', mailer);
-  const domain = buildDomain(database.db);
-  app.decorate('domain', domain);
-  app.decorate('apiClients', new ApiClientsService(database.db));
-  app.decorate(
-    'casework',
-    new CaseworkService(database.db, {
-      services: domain.services,
-      organisations: domain.organisations,
-      routing: domain.routing,
-      contacts: domain.contacts,
-      calendars: domain.calendars,
-      workflow: new WorkflowService(database.db),
-      jobs,
-      baseUrl: config.baseUrl,
-      councilName: config.CIVICDESK_COUNCIL_NAME,
-    }),
-  );
-  const photos = new PhotoService(database.db, filePhotoStore(config.dataDir), photoServiceOptions(config));
-  app.decorate('photos', photos);
-  app.decorate('webhooks', createWebhooks({ db: database.db, jobs, config, settings: parts.webhooks ?? {} }));
-  app.decorate('responseTemplates', new ResponseTemplatesService(database.db));
-  app.decorate(
-    'delivery',
-    createDelivery({
-      db: database.db,
-      jobs,
-      mailer,
-      config,
-      photos,
-      log: app.log,
-      applyOpen311Update: (actor, reference, input) => app.casework.update(actor, reference, input),
-    }),
-  );
-  app.decorate(
-    'intake',
-    new IntakeService(database.db, config, {
-      services: domain.services,
-      routing: domain.routing,
-      organisations: domain.organisations,
-      contacts: domain.contacts,
-      jobs,
-      describePoint: (lon, lat) => domain.gazetteer.describePoint(lon, lat),
-      photos,
-    }),
-  );
+  const services = createServices({
+    db: database.db,
+    jobs,
+    mailer,
+    config,
+    log: app.log,
+    ...(parts.webhooks ? { webhooks: parts.webhooks } : {}),
+  });
+  for (const [name, service] of Object.entries(services)) app.decorate(name, service);
+  const { photos } = services;
   app.addHook('onClose', async () => {
     if (!parts.mailer) await mailer.close();
     if (!parts.database) await database.close();

@@ -36,7 +36,7 @@ export async function startBackground(app: FastifyInstance): Promise<Background>
     await app.photos.deleteOrphans();
   });
   // Residents whose case passed its due date hear so, once, with a new date.
-  every(60_000, 'overdue notices', () => app.casework.sendOverdueNotices());
+  every(60_000, 'overdue notices', () => app.cases.sendOverdueNotices());
   // Updates from the Open311 endpoints cases were delivered to (safe from several workers at once).
   every(app.config.CIVICDESK_OPEN311_POLL_SECONDS * 1000, 'open311 updates', () =>
     app.delivery.open311.pollAll(),

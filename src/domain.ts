@@ -13,7 +13,7 @@ import { OrganisationsService } from './modules/organisations/organisations.serv
 import { RoutingService, type AreaLookup } from './modules/routing/routing.service.js';
 import { ServicesService } from './modules/services/services.service.js';
 import { ContactsService } from './modules/contacts/contacts.service.js';
-import { ReportsService } from './modules/reports/reports.service.js';
+import { ReportsService } from './modules/cases/index.js';
 
 export interface AreaSummary {
   id: string;

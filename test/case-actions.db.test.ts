@@ -473,8 +473,8 @@ describeEachEngine('case actions', (getDatabase) => {
       teamId: staff.team_id,
     };
     const outcomes = await Promise.allSettled([
-      t.app.casework.markDuplicate(actor, a, b),
-      t.app.casework.markDuplicate(actor, b, a),
+      t.app.cases.markDuplicate(actor, a, b),
+      t.app.cases.markDuplicate(actor, b, a),
     ]);
     assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1, 'exactly one wins');
     const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;

@@ -187,11 +187,11 @@ describeEachEngine('case work', (getDatabase) => {
     await db.updateTable('staff_user').set({ team_id: waste.id }).where('role', '=', 'team_lead').execute();
 
     const now = new Date('2026-11-25T09:00:00Z'); // a Wednesday
-    const first = await t.app.casework.sendOverdueNotices(now);
+    const first = await t.app.cases.sendOverdueNotices(now);
     assert.ok(first >= 1);
     const again = await Promise.all([
-      t.app.casework.sendOverdueNotices(now),
-      t.app.casework.sendOverdueNotices(now),
+      t.app.cases.sendOverdueNotices(now),
+      t.app.cases.sendOverdueNotices(now),
     ]);
     assert.deepEqual(again, [0, 0], 'never twice, even when two workers check at once');
 

@@ -39,12 +39,19 @@ describeEachEngine('email delivery', (getDatabase) => {
       reporter: { name: 'Rosa Resident', email: 'rosa@example.org', phone: '0161 496 0001' },
       channel: 'web',
     });
-  const deliveryOf = (caseId: string) =>
-    getDatabase()
-      .db.selectFrom('case_delivery')
-      .selectAll()
-      .where('case_id', '=', caseId)
-      .executeTakeFirstOrThrow();
+  // The delivery is made by the delivery module's case-event subscriber, a moment after the case.
+  const deliveryOf = async (caseId: string) => {
+    for (let i = 0; i < 500; i++) {
+      const row = await getDatabase()
+        .db.selectFrom('case_delivery')
+        .selectAll()
+        .where('case_id', '=', caseId)
+        .executeTakeFirst();
+      if (row) return row;
+      await sleep(20);
+    }
+    throw new Error(`no delivery for case ${caseId}`);
+  };
   async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
     for (let i = 0; i < 500; i++) {
       const value = await read();

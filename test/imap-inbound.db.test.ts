@@ -408,12 +408,18 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
   });
   it('does not download a message over the size limit: it is kept as too large, with its real size', async () => {
     // The same inbound handling with a 10,000-byte limit (the smallest CIVICDESK_INBOUND_MAX_BYTES).
-    const small = new InboundEmail(getDatabase().db, t.app.jobs, t.app.delivery.replies, {
-      baseUrl: 'https://report.ashdown.example',
-      daysAfterClose: 30,
-      maxBytes: 10_000,
-      log: silent,
-    });
+    const small = new InboundEmail(
+      getDatabase().db,
+      t.app.jobs,
+      t.app.delivery.replies,
+      {
+        baseUrl: 'https://report.ashdown.example',
+        daysAfterClose: 30,
+        maxBytes: 10_000,
+        log: silent,
+      },
+      t.app.cases,
+    );
     const photo = 'iVBORw0KGgoAAAANSUhEUgAA'.repeat(20_000); // about 480 KB of "attachment"
     await deliver(message(kase.replyTo, 'huge reply', '<imap-huge@littlewickham-pc.example>', photo));
     const logBefore = imap.log().length;

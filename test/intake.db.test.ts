@@ -37,17 +37,16 @@ describeEachEngine('intake transaction', (getDatabase) => {
     ...(photos ? { photos } : {}),
   });
 
-  it('writes the case, its contact, its timeline and both emails’ jobs in one commit', async () => {
+  it('writes the case, its contact, its timeline, both emails’ jobs and its case event in one commit', async () => {
     const jobsBefore = await count('outbox_job');
     const result = await t.app.intake.submit(submission('Lamp out on the corner'));
     assert.equal(result.created, true);
     assert.equal(await count('cases', 'Lamp out on the corner'), 1);
     const jobs = await getDatabase()
       .db.selectFrom('outbox_job')
-      .select(['kind', 'dedupe_key'])
+      .select(['kind', 'dedupe_key', 'payload', 'ordering_key'])
       .where('id', '>', 0)
       .execute();
-    assert.equal(jobs.length - jobsBefore, 2);
     assert.deepEqual(
       jobs
         .map((j) => j.dedupe_key)
@@ -55,6 +54,23 @@ describeEachEngine('intake transaction', (getDatabase) => {
         .sort(),
       [`receipt:${result.case.id}`, `team-notice:${result.case.id}`],
     );
+    // case.created, once for each subscriber that wants it, each in that subscriber's order for this case.
+    // No webhook endpoint wants anything here, so the webhooks subscriber declined it at publish time.
+    const created = jobs.filter((j) => j.kind.startsWith('case-event:'));
+    assert.deepEqual(
+      created.map((j) => j.kind),
+      ['case-event:delivery'],
+    );
+    for (const job of created) {
+      const payload = (typeof job.payload === 'string' ? JSON.parse(job.payload) : job.payload) as {
+        type: string;
+        caseId: string;
+      };
+      assert.equal(payload.type, 'case.created');
+      assert.equal(payload.caseId, result.case.id);
+      assert.equal(job.ordering_key, `${job.kind.slice('case-event:'.length)}:${result.case.id}`);
+    }
+    assert.equal(jobs.length - jobsBefore, 3, 'two emails and one case-event job, nothing else');
     const events = await getDatabase()
       .db.selectFrom('case_event')
       .select('kind')

@@ -10,7 +10,7 @@ import { after, before, it } from 'node:test';
 import { pino } from 'pino';
 import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import type { Worker } from '../src/infra/jobs/jobs.js';
-import type { Actor } from '../src/modules/casework/casework.service.js';
+import type { Actor } from '../src/modules/cases/index.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { createTestDatabase, describeEachEngine, type TestDatabase } from './helpers/database.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
@@ -161,7 +161,7 @@ describeEachEngine('two Civicdesk installations over Open311', (getDatabase, eng
   });
 
   it('brings B’s officer’s update back onto A’s timeline and emails the resident from A', async () => {
-    await b.app.casework.update(await actorIn(b, bCredentials, 'officer'), bReference, {
+    await b.app.cases.update(await actorIn(b, bCredentials, 'officer'), bReference, {
       status: 'action_scheduled',
       publicUpdate: 'A repair crew is booked for Tuesday.',
     });
@@ -186,7 +186,7 @@ describeEachEngine('two Civicdesk installations over Open311', (getDatabase, eng
   });
 
   it('posts A’s officer’s closing update to B, and does not bring it back to A as B’s', async () => {
-    await a.app.casework.update(await actorIn(a, aCredentials, 'officer'), aReference, {
+    await a.app.cases.update(await actorIn(a, aCredentials, 'officer'), aReference, {
       status: 'fixed',
       publicUpdate: 'Filled and sealed this morning.',
     });

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import type { Worker } from '../src/infra/jobs/jobs.js';
 import { applyBulkAction } from '../src/modules/casework/casework.bulk.js';
-import type { Actor } from '../src/modules/casework/casework.service.js';
+import type { Actor } from '../src/modules/cases/index.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
@@ -67,7 +67,7 @@ describeEachEngine('queue bulk actions', (getDatabase) => {
   it('refuses an empty selection, an agent changing status and another body’s case, changing nothing', async () => {
     const officer = await actorFor('officer');
     await assert.rejects(
-      applyBulkAction(t.app.casework, officer, [], {
+      applyBulkAction(t.app.cases, officer, [], {
         kind: 'status',
         status: 'in_progress',
         publicUpdate: 'x',
@@ -77,7 +77,7 @@ describeEachEngine('queue bulk actions', (getDatabase) => {
     );
     const agent = await actorFor('agent');
     await assert.rejects(
-      applyBulkAction(t.app.casework, agent, references, {
+      applyBulkAction(t.app.cases, agent, references, {
         kind: 'status',
         status: 'in_progress',
         publicUpdate: 'We are on it',
@@ -86,7 +86,7 @@ describeEachEngine('queue bulk actions', (getDatabase) => {
     );
     const stranger: Actor = { ...officer, bodyId: '00000000-0000-4000-8000-000000000000' };
     await assert.rejects(
-      applyBulkAction(t.app.casework, stranger, references, { kind: 'assign', staffId: null }),
+      applyBulkAction(t.app.cases, stranger, references, { kind: 'assign', staffId: null }),
       (e: { code?: string }) => e.code === 'not_found',
     );
     const { db } = getDatabase();
@@ -103,7 +103,7 @@ describeEachEngine('queue bulk actions', (getDatabase) => {
   it('sends one public update to every selected case: a timeline event, an audit record and an email each', async () => {
     const officer = await actorFor('officer');
     const chosen = references.slice(0, 2);
-    const result = await applyBulkAction(t.app.casework, officer, chosen, {
+    const result = await applyBulkAction(t.app.cases, officer, chosen, {
       kind: 'status',
       status: 'in_progress',
       publicUpdate: 'A crew is booked for Thursday',
@@ -146,7 +146,7 @@ describeEachEngine('queue bulk actions', (getDatabase) => {
   it('assigns every selected case with its own timeline event', async () => {
     const lead = await actorFor('team_lead');
     const officer = await actorFor('officer');
-    const result = await applyBulkAction(t.app.casework, lead, references, {
+    const result = await applyBulkAction(t.app.cases, lead, references, {
       kind: 'assign',
       staffId: officer.id,
     });

@@ -120,7 +120,7 @@ describeEachEngine('case workflow', (getDatabase) => {
       .select('id')
       .where('code', '=', 'ashdown')
       .executeTakeFirstOrThrow();
-    await t.app.casework.update({ ...crm, bodyId: ashdown.id }, reference, {
+    await t.app.cases.update({ ...crm, bodyId: ashdown.id }, reference, {
       status: 'action_scheduled',
       publicUpdate: 'Booked by the contractor',
     });

@@ -132,6 +132,8 @@ export interface OutboxJobTable {
   locked_until: Date | null;
   last_error: string | null;
   dedupe_key: string | null;
+  /** Jobs with the same key run one at a time, in id order (case events per subscriber and case). */
+  ordering_key: Generated<string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   finished_at: Date | null;

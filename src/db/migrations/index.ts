@@ -26,6 +26,7 @@ import * as caseDuplicates from './2026_12_05_1400_case_duplicates.js';
 import * as staffAdmin from './2026_12_05_1500_staff_admin.js';
 import * as staffOidcIdentity from './2026_12_05_1600_staff_oidc_identity.js';
 import * as queueOrderIndexes from './2026_12_05_1610_queue_order_indexes.js';
+import * as outboxOrdering from './2026_12_07_1000_outbox_ordering.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_1800_foundation': foundation,
@@ -51,4 +52,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_05_1500_staff_admin': staffAdmin,
   '2026_12_05_1600_staff_oidc_identity': staffOidcIdentity,
   '2026_12_05_1610_queue_order_indexes': queueOrderIndexes,
+  '2026_12_07_1000_outbox_ordering': outboxOrdering,
 };

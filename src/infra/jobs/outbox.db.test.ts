@@ -46,6 +46,43 @@ describeEachEngine('outbox', (getDatabase) => {
     assert.deepEqual(job?.payload, { n: 2 });
   });
 
+  it('runs jobs with the same ordering key one at a time, in order, and a dead one no longer holds the next', async () => {
+    const { db } = getDatabase();
+    const jobs = new Jobs(db, { ...settings, maxAttempts: 1 });
+    const ran: string[] = [];
+    jobs.register('test.ordered', async (payload) => {
+      ran.push(String(payload.n));
+      if (payload.fail) throw new Error('this one fails');
+    });
+    await jobs.enqueue(db, 'test.ordered', { n: 'a1', fail: true }, { orderingKey: 'case-a' });
+    await jobs.enqueue(db, 'test.ordered', { n: 'a2' }, { orderingKey: 'case-a' });
+    await jobs.enqueue(db, 'test.ordered', { n: 'b1' }, { orderingKey: 'case-b' });
+    await jobs.enqueue(db, 'test.ordered', { n: 'free' });
+    // One claim of four: a2 waits behind a1; the others do not wait for anything.
+    const first = await claimJobs(db, 'w1', 10, 30);
+    assert.deepEqual(first.map((j) => (j.payload as { n: string }).n).sort(), ['a1', 'b1', 'free']);
+    assert.equal((await claimJobs(db, 'w2', 10, 30)).length, 0, 'a2 waits while a1 is running');
+    await db
+      .updateTable('outbox_job')
+      .set({ status: 'dead' })
+      .where('id', '=', first.find((j) => (j.payload as { n: string }).n === 'a1')!.id)
+      .execute();
+    const next = await claimJobs(db, 'w2', 10, 30);
+    assert.deepEqual(
+      next.map((j) => (j.payload as { n: string }).n),
+      ['a2'],
+      'a dead a1 releases a2',
+    );
+    // Through the worker, with retries: a failing first job keeps the second behind it until it is dead.
+    await db.deleteFrom('outbox_job').execute();
+    ran.length = 0;
+    await jobs.enqueue(db, 'test.ordered', { n: 'c1', fail: true }, { orderingKey: 'case-c' });
+    await jobs.enqueue(db, 'test.ordered', { n: 'c2' }, { orderingKey: 'case-c' });
+    const worker = jobs.createWorker(silent);
+    while ((await worker.runOnce()) > 0);
+    assert.deepEqual(ran, ['c1', 'c2']);
+  });
+
   it('runs a job once, hands the handler its payload, and marks it done', async () => {
     const { db } = getDatabase();
     const jobs = new Jobs(db, settings);

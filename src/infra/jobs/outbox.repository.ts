@@ -17,6 +17,8 @@ export interface EnqueueOptions {
   maxAttempts?: number;
   /** A job with the same key is enqueued only once (the second enqueue is a no-op). */
   dedupeKey?: string;
+  /** Jobs with the same key run one after another, in the order they were enqueued. */
+  orderingKey?: string;
 }
 
 export async function insertJob(
@@ -33,6 +35,7 @@ export async function insertJob(
       max_attempts: options.maxAttempts,
       run_at: options.runAt ?? now(),
       dedupe_key: options.dedupeKey ?? null,
+      ordering_key: options.orderingKey ?? null,
     })
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
     .returning('id')
@@ -59,9 +62,13 @@ export async function claimJobs(
       attempts = attempts + 1,
       updated_at = now()
     where id in (
-      select id from outbox_job
-      where (status = 'pending' and run_at <= now())
-         or (status = 'running' and locked_until < now())
+      select id from outbox_job j
+      where ((j.status = 'pending' and j.run_at <= now())
+          or (j.status = 'running' and j.locked_until < now()))
+        -- An ordered job waits while an earlier one with its key is unfinished (a dead one no longer counts).
+        and (j.ordering_key is null or not exists (
+          select 1 from outbox_job e
+          where e.ordering_key = j.ordering_key and e.id < j.id and e.status in ('pending', 'running')))
       order by run_at, id
       limit ${limit}
       for update skip locked

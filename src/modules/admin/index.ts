@@ -19,7 +19,7 @@ import { QUESTION_DATATYPES, type Question } from '../services/service-definitio
 import type { Service, ServiceInput } from '../services/services.service.js';
 import { ROLE_LABELS } from '../staff/staff.service.js';
 import { staffNavigation } from '../staff/staff.view-models.js';
-import { DEFAULT_RECEIPT, RECEIPT_PLACEHOLDERS } from '../reports/report-emails.js';
+import { DEFAULT_RECEIPT, RECEIPT_PLACEHOLDERS } from '../cases/report-emails.js';
 import { fillTemplate } from '../../lib/email-template.js';
 import { registerAreaRoutes } from './areas.routes.js';
 import { registerCalendarRoutes } from './calendars.routes.js';

@@ -9,9 +9,9 @@ import { AppError } from '../../lib/errors.js';
 import { asText, FormErrors } from '../../lib/forms.js';
 import { formatDate, formatDateTime } from '../../lib/dates.js';
 import { normaliseReference } from '../../lib/reference.js';
-import { STATUS_LABELS } from '../reports/reports.service.js';
+import { STATUS_LABELS } from '../../lib/case-status.js';
 import { actorOf, renderCasework, STATUSES } from './casework.routes-support.js';
-import { PRIORITY_LABELS, type Priority } from './casework.service.js';
+import { PRIORITY_LABELS, type Priority } from '../../lib/case-status.js';
 
 type Values = Record<string, string> | undefined;
 
@@ -185,7 +185,7 @@ export function registerCaseRoutes(app: FastifyInstance): void {
       request,
       reply,
       () =>
-        app.casework.assign(actorOf(request), referenceOf(request), {
+        app.cases.assign(actorOf(request), referenceOf(request), {
           staffId: assignee === 'me' ? request.staff!.id : assignee || null,
           ...(team ? { teamId: team } : {}),
         }),
@@ -199,7 +199,7 @@ export function registerCaseRoutes(app: FastifyInstance): void {
     return act(
       request,
       reply,
-      () => app.casework.addNote(actorOf(request), referenceOf(request), note),
+      () => app.cases.addNote(actorOf(request), referenceOf(request), note),
       'note',
       {
         note,
@@ -215,7 +215,7 @@ export function registerCaseRoutes(app: FastifyInstance): void {
       request,
       reply,
       () =>
-        app.casework.update(actorOf(request), referenceOf(request), {
+        app.cases.update(actorOf(request), referenceOf(request), {
           ...(STATUSES.includes(status) ? { status } : {}),
           publicUpdate,
         }),
@@ -226,12 +226,12 @@ export function registerCaseRoutes(app: FastifyInstance): void {
 
   app.post('/staff/cases/:reference/service', { ...staffOnly, ...caseParams }, async (request, reply) => {
     const service = asText((request.body as Record<string, unknown>).service);
-    let moved: Awaited<ReturnType<typeof app.casework.changeService>> | undefined;
+    let moved: Awaited<ReturnType<typeof app.cases.changeService>> | undefined;
     const result = await act(
       request,
       reply,
       async () => {
-        moved = await app.casework.changeService(actorOf(request), referenceOf(request), service);
+        moved = await app.cases.changeService(actorOf(request), referenceOf(request), service);
       },
       'service',
       { service },
@@ -252,7 +252,7 @@ export function registerCaseRoutes(app: FastifyInstance): void {
     return act(
       request,
       reply,
-      () => app.casework.setPriority(actorOf(request), referenceOf(request), priority),
+      () => app.cases.setPriority(actorOf(request), referenceOf(request), priority),
       'priority',
       { priority },
     );
@@ -264,7 +264,7 @@ export function registerCaseRoutes(app: FastifyInstance): void {
       request,
       reply,
       async () => {
-        await app.casework.markDuplicate(
+        await app.cases.markDuplicate(
           actorOf(request),
           referenceOf(request),
           raw ? normaliseReference(raw) : '',

@@ -1,12 +1,13 @@
 /**
  * Bulk actions on the queue: one assignment or one status change with one public update, applied to
- * every selected case. Each case goes through CaseworkService.assign/update exactly as a single change
+ * every selected case. Each case goes through CasesService.assign/update exactly as a single change
  * does, so each gets its own timeline event, audit record, resident emails and webhooks; nothing here
  * writes to the database directly.
  */
 import type { CaseStatus } from '../../db/database.js';
 import { AppError } from '../../lib/errors.js';
-import { PAGE_SIZE, type Actor, type CaseworkService } from './casework.service.js';
+import type { Actor, CasesService } from '../cases/index.js';
+import { PAGE_SIZE } from './casework.service.js';
 
 /** A bulk action never covers more than one page of the queue: what the officer could see and tick. */
 export const BULK_LIMIT = PAGE_SIZE;
@@ -21,7 +22,7 @@ export interface BulkResult {
 
 /** Validates the selection as a whole before touching any case, so a refused bulk action changes nothing. */
 async function checkSelection(
-  casework: CaseworkService,
+  cases: CasesService,
   actor: Actor,
   references: readonly string[],
 ): Promise<string[]> {
@@ -36,7 +37,7 @@ async function checkSelection(
     ]);
   // caseFor answers not_found for another body's case: the whole action is refused, without saying which
   // references exist elsewhere.
-  for (const reference of unique) await casework.caseFor(actor, reference);
+  for (const reference of unique) await cases.caseFor(actor, reference);
   return unique;
 }
 
@@ -45,7 +46,7 @@ async function checkSelection(
  * so a failure part-way leaves the cases before it changed; the count says how many were.
  */
 export async function applyBulkAction(
-  casework: CaseworkService,
+  cases: CasesService,
   actor: Actor,
   references: readonly string[],
   action: BulkAction,
@@ -56,16 +57,16 @@ export async function applyBulkAction(
     throw new AppError('validation_failed', 'Choose who to assign the cases to', [
       { field: 'assignTo', message: 'Choose who to assign the cases to' },
     ]);
-  const selected = await checkSelection(casework, actor, references);
+  const selected = await checkSelection(cases, actor, references);
   let changed = 0;
   for (const reference of selected) {
     if (action.kind === 'assign') {
-      await casework.assign(actor, reference, {
+      await cases.assign(actor, reference, {
         ...(action.staffId !== undefined ? { staffId: action.staffId } : {}),
         ...(action.teamId ? { teamId: action.teamId } : {}),
       });
     } else {
-      await casework.update(actor, reference, {
+      await cases.update(actor, reference, {
         status: action.status,
         publicUpdate: action.publicUpdate,
         ...(action.outcome ? { outcome: action.outcome } : {}),

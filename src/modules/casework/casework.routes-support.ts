@@ -4,10 +4,10 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CaseStatus } from '../../db/database.js';
-import { STATUS_LABELS } from '../reports/reports.service.js';
+import { STATUS_LABELS } from '../../lib/case-status.js';
 import { ROLE_LABELS } from '../staff/staff.service.js';
 import { staffNavigation } from '../staff/staff.view-models.js';
-import type { Actor } from './casework.service.js';
+import type { Actor } from '../cases/index.js';
 
 export const STATUSES = Object.keys(STATUS_LABELS) as CaseStatus[];
 

@@ -9,8 +9,8 @@ import { fromLocal } from '../../lib/working-time.js';
 import { AppError } from '../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../lib/forms.js';
 import { applyBulkAction, type BulkAction } from './casework.bulk.js';
-import { STATUS_LABELS } from '../reports/reports.service.js';
-import { COUNT_CAP, staffOfBody, type QueueSort, type QueueView } from './casework.repository.js';
+import { STATUS_LABELS } from '../../lib/case-status.js';
+import { COUNT_CAP, type QueueSort, type QueueView } from '../cases/index.js';
 import { QUEUE_VIEWS, PAGE_SIZE } from './casework.service.js';
 import { actorOf, renderCasework, STATUSES } from './casework.routes-support.js';
 
@@ -132,7 +132,7 @@ export function registerQueueRoutes(app: FastifyInstance): void {
           { field: 'bulkAction', message: 'Choose what to do with the selected cases' },
         ]);
       }
-      const { changed } = await applyBulkAction(app.casework, actorOf(request), references, action);
+      const { changed } = await applyBulkAction(app.cases, actorOf(request), references, action);
       const search = new URLSearchParams(
         Object.entries({ ...query, page: undefined, changed })
           .filter(([, v]) => v !== undefined && v !== '')
@@ -199,7 +199,7 @@ export function registerQueueRoutes(app: FastifyInstance): void {
         page,
       });
       const services = await app.domain.services.list({ activeOnly: false });
-      const staffMembers = await staffOfBody(app.db, request.staff!.bodyId);
+      const staffMembers = await app.staffDirectory.ofBody(request.staff!.bodyId);
       const teams = (await app.domain.organisations.teams()).filter(
         (t) => t.bodyId === request.staff!.bodyId,
       );

@@ -8,9 +8,9 @@ import type { CaseStatus } from '../../db/database.js';
 import type { RenderAdminPage } from '../admin/admin-page.js';
 import { AppError } from '../../lib/errors.js';
 import { asList, FormErrors } from '../../lib/forms.js';
-import { STATUS_LABELS } from '../reports/reports.service.js';
-import { CLOSING_STATUSES } from './casework.service.js';
-import { ALL_STATUSES, FIRST_STATUS, type Workflow, WorkflowService } from './workflow.js';
+import { STATUS_LABELS } from '../../lib/case-status.js';
+import { CLOSING_STATUSES } from '../../lib/case-status.js';
+import { ALL_STATUSES, FIRST_STATUS, type Workflow, WorkflowService } from '../cases/index.js';
 
 const VIEW = '../../casework/views/workflow.njk';
 

@@ -111,7 +111,7 @@ export function registerContactMergeRoutes(app: FastifyInstance): void {
         else choices[field] = choice;
       }
       if (errors.any) return comparePage(request, reply, errors);
-      const result = await contacts.merge(scopeOf(request), id, other, choices);
+      const result = await app.cases.mergeContacts(scopeOf(request), id, other, choices);
       const { merged } = result;
       await app.casework.recordAudit(actorOf(request), 'contact.merged', {
         contactId: id,

@@ -323,9 +323,10 @@ export async function historyCounts(db: Executor, contactId: string) {
 }
 
 /**
- * Moves everything of `fromId` to `intoId` and deletes `fromId`, then writes the kept record's chosen
+ * Moves the interactions of `fromId` to `intoId` and deletes `fromId`, then writes the kept record's chosen
  * details. Deleting first frees a verified address for the kept record (one contact per verified email).
- * A case both followed keeps the one row, asking for updates if either did.
+ * The caller has moved the record's cases and follows first (the case core's), since deleting it takes
+ * its follower rows.
  */
 export async function mergeInto(
   db: Executor,
@@ -335,18 +336,7 @@ export async function mergeInto(
     ContactRow,
     'name' | 'email' | 'email_normalised' | 'email_verified_at' | 'phone' | 'postcode' | 'address'
   >,
-): Promise<{ cases: number; interactions: number }> {
-  const cases = await db
-    .updateTable('cases')
-    .set({ reporter_contact_id: intoId })
-    .where('reporter_contact_id', '=', fromId)
-    .executeTakeFirst();
-  await sql`
-    insert into case_follower (case_id, contact_id, updates_by_email, created_at)
-    select case_id, ${intoId}, updates_by_email, created_at from case_follower where contact_id = ${fromId}
-    on conflict (case_id, contact_id)
-      do update set updates_by_email = case_follower.updates_by_email or excluded.updates_by_email
-  `.execute(db);
+): Promise<{ interactions: number }> {
   const interactions = await db
     .updateTable('interaction')
     .set({ contact_id: intoId })
@@ -359,5 +349,5 @@ export async function mergeInto(
     .set({ ...details, updated_at: new Date() })
     .where('id', '=', intoId)
     .execute();
-  return { cases: Number(cases.numUpdatedRows), interactions: Number(interactions.numUpdatedRows) };
+  return { interactions: Number(interactions.numUpdatedRows) };
 }

@@ -260,6 +260,8 @@ export class ContactsService {
     keepId: string,
     otherId: string,
     choices: Partial<Record<MergeField, 'keep' | 'other'>>,
+    /** Moves the other record's cases and follows to the kept one, inside the merge's transaction. */
+    moveCases: (trx: Executor, fromId: string, intoId: string) => Promise<number>,
   ) {
     await this.mergePreview(scope, keepId, otherId); // both visible, and two different records
     return this.database.transaction().execute(async (trx) => {
@@ -279,6 +281,7 @@ export class ContactsService {
         : pick('email') === keep.email
           ? keep
           : other;
+      const cases = await moveCases(trx, other.id, keep.id);
       const moved = await repo.mergeInto(trx, keep.id, other.id, {
         name: pick('name'),
         email: emailFrom.email,
@@ -288,7 +291,7 @@ export class ContactsService {
         postcode: pick('postcode'),
         address: pick('address'),
       });
-      return { ...moved, merged: other };
+      return { ...moved, cases, merged: other };
     });
   }
 

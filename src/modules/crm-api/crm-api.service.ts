@@ -15,11 +15,8 @@ import { sql, type Kysely } from 'kysely';
 import type { CaseStatus, Database } from '../../db/database.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
 import type { ApiClient } from '../api-clients/api-clients.service.js';
-import { audit } from '../casework/casework.repository.js';
-import type { Actor, CaseworkService } from '../casework/casework.service.js';
-import * as reportsRepo from '../reports/reports.repository.js';
-import { STATUS_LABELS } from '../reports/reports.service.js';
-import { caseSnapshot } from '../webhooks/webhooks.repository.js';
+import type { Actor, CaseSnapshot, CasesService } from '../cases/index.js';
+import { STATUS_LABELS } from '../../lib/case-status.js';
 import { crmCaseView } from '../webhooks/webhooks.service.js';
 
 export const CASE_STATUSES = Object.keys(STATUS_LABELS) as CaseStatus[];
@@ -43,7 +40,7 @@ const POINTERS: Record<string, string> = {
 export class CrmApiService {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly casework: CaseworkService,
+    private readonly cases: CasesService,
     private readonly baseUrl: string,
   ) {}
 
@@ -69,7 +66,7 @@ export class CrmApiService {
     return row;
   }
 
-  private view(snapshot: NonNullable<Awaited<ReturnType<typeof caseSnapshot>>>) {
+  private view(snapshot: CaseSnapshot) {
     const view = crmCaseView(snapshot);
     return {
       ...view,
@@ -118,7 +115,7 @@ export class CrmApiService {
     const page = rows.slice(0, query.limit);
     const cases = [];
     for (const row of page) {
-      const snapshot = await caseSnapshot(this.db, row.id);
+      const snapshot = await this.cases.snapshot(row.id);
       if (snapshot) cases.push(this.view(snapshot));
     }
     const last = page.at(-1);
@@ -133,8 +130,8 @@ export class CrmApiService {
 
   async get(client: ApiClient, reference: string) {
     const row = await this.caseRow(client, reference);
-    const snapshot = (await caseSnapshot(this.db, row.id))!;
-    const events = await reportsRepo.listEvents(this.db, row.id, { publicOnly: true });
+    const snapshot = (await this.cases.snapshot(row.id))!;
+    const events = await this.cases.publicTimeline(this.db, row.id);
     return {
       ...this.view(snapshot),
       timeline: events.map((e) => ({ kind: e.kind, text: e.body, at: e.created_at.toISOString() })),
@@ -160,7 +157,7 @@ export class CrmApiService {
   ) {
     await this.caseRow(client, reference);
     await this.apiErrors(() =>
-      this.casework.update(this.actor(client), reference.toUpperCase(), {
+      this.cases.update(this.actor(client), reference.toUpperCase(), {
         status: input.status,
         ...(input.publicUpdate !== undefined ? { publicUpdate: input.publicUpdate } : {}),
         ...(input.outcome !== undefined ? { outcome: input.outcome } : {}),
@@ -177,7 +174,7 @@ export class CrmApiService {
       ]);
     }
     await this.apiErrors(() =>
-      this.casework.update(this.actor(client), reference.toUpperCase(), { publicUpdate: text }),
+      this.cases.update(this.actor(client), reference.toUpperCase(), { publicUpdate: text }),
     );
     return this.get(client, reference);
   }
@@ -190,34 +187,7 @@ export class CrmApiService {
         { field: '/external_reference', message: 'Give the CRM’s reference for the case' },
       ]);
     }
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('case_external_reference')
-        .values({ case_id: row.id, api_client_id: client.id, external_reference: value })
-        .onConflict((oc) =>
-          oc.column('case_id').doUpdateSet({
-            external_reference: value,
-            api_client_id: client.id,
-            updated_at: new Date(),
-          }),
-        )
-        .execute();
-      await reportsRepo.insertEvent(trx, {
-        case_id: row.id,
-        kind: 'external_reference',
-        is_public: false,
-        body: `${client.name} recorded its reference: ${value}`,
-        data: { apiClientId: client.id, externalReference: value },
-        actor: 'integration',
-      });
-      await audit(trx, {
-        staffId: null,
-        action: 'case.external_reference_set',
-        caseId: row.id,
-        detail: { apiClientId: client.id, apiClient: client.name, externalReference: value },
-      });
-      await trx.updateTable('cases').set({ updated_at: new Date() }).where('id', '=', row.id).execute();
-    });
+    await this.cases.setExternalReference({ id: client.id, name: client.name }, row.id, value);
     return this.get(client, reference);
   }
 

@@ -98,7 +98,7 @@ declare module 'fastify' {
 }
 
 export default async function crmApi(app: FastifyInstance): Promise<void> {
-  const service = new CrmApiService(app.db, app.casework, app.config.baseUrl);
+  const service = new CrmApiService(app.db, app.cases, app.config.baseUrl);
   app.decorateRequest('crmClient', undefined);
   const requireScope = (scope: string) => async (request: FastifyRequest) => {
     request.crmClient = await authenticateKey(app.apiClients, request, scope);

@@ -17,8 +17,8 @@ import { enqueueEmail } from '../../infra/mailer/email.jobs.js';
 import { textToHtml } from '../../lib/email-template.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
 import { audit } from '../casework/casework.repository.js';
+import type { CasesService } from '../cases/index.js';
 import { emailProblem } from '../organisations/organisations.service.js';
-import * as reportsRepo from '../reports/reports.repository.js';
 import * as repo from './delivery.repository.js';
 
 export const DELIVERY_SEND = 'delivery.send';
@@ -115,6 +115,8 @@ export class DeliveryService {
     private readonly db: Kysely<Database>,
     private readonly jobs: Jobs,
     private readonly options: { baseUrl: string; councilName: string },
+    /** The case core, which records deliveries on the case's timeline. */
+    private readonly timeline: Pick<CasesService, 'addTimelineEntry'>,
   ) {
     jobs.register(DELIVERY_SEND, (payload, context) =>
       this.#run(String(payload.deliveryId), context.job, context),
@@ -178,10 +180,9 @@ export class DeliveryService {
       .where('id', '=', target.body_id)
       .executeTakeFirstOrThrow();
     const passed = `Passed to ${body.name} ${method.words}`;
-    await reportsRepo.insertEvent(trx, {
-      case_id: caseId,
+    await this.timeline.addTimelineEntry(trx, caseId, {
       kind: 'delivered',
-      is_public: true,
+      isPublic: true,
       body: passed,
       data: { method: method.method, targetId: target.id },
       actor: 'system',
@@ -321,13 +322,12 @@ export class DeliveryService {
         detail: { deliveryId, lastError: delivery.last_error },
         ...(actor.ip ? { ip: actor.ip } : {}),
       });
-      await reportsRepo.insertEvent(trx, {
-        case_id: delivery.case_id,
+      await this.timeline.addTimelineEntry(trx, delivery.case_id, {
         kind: 'delivery_retried',
-        is_public: false,
+        isPublic: false,
         body: `Sending to the body (${METHOD_LABELS[delivery.method]}) tried again by an administrator. It had failed: ${delivery.last_error ?? 'no error recorded'}`,
         actor: 'staff',
-        actor_staff_id: actor.id,
+        actorStaffId: actor.id,
       });
     });
     this.jobs.wake();

@@ -17,11 +17,11 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Kysely } from 'kysely';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import type { CasesService } from '../cases/index.js';
 import type { Database } from '../../db/database.js';
 import type { Jobs } from '../../infra/jobs/jobs.js';
 import { enqueueEmail } from '../../infra/mailer/email.jobs.js';
 import { textToHtml } from '../../lib/email-template.js';
-import * as reportsRepo from '../reports/reports.repository.js';
 import * as repo from './delivery.repository.js';
 import type { ReplyAddresses } from './reply-token.js';
 
@@ -148,6 +148,8 @@ export class InboundEmail {
     private readonly jobs: Jobs,
     private readonly replies: ReplyAddresses,
     private readonly options: { baseUrl: string; daysAfterClose: number; maxBytes: number; log: Logger },
+    /** The case core, which records the reply on the case's timeline. */
+    private readonly timeline: Pick<CasesService, 'addTimelineEntry'>,
   ) {}
 
   get maxBytes(): number {
@@ -252,10 +254,9 @@ export class InboundEmail {
         case_id: caseId,
       });
       if (!inserted) return false;
-      await reportsRepo.insertEvent(trx, {
-        case_id: caseId,
+      await this.timeline.addTimelineEntry(trx, caseId, {
         kind: kind === 'reply' ? 'email_received' : kind === 'bounce' ? 'email_bounced' : 'email_auto_reply',
-        is_public: false,
+        isPublic: false,
         body: eventText,
         data: { from, subject, messageId, attachments, kind },
         actor: 'integration',

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import type { Jobs } from '../../infra/jobs/jobs.js';
+import type { CasesService } from '../cases/index.js';
 import type { Mailer } from '../../infra/mailer/mailer.js';
 import { DeliveryService } from './delivery.service.js';
 import { EmailDelivery, type PhotoReader } from './email-delivery.js';
@@ -42,18 +43,25 @@ export function createDelivery(parts: {
   config: Config;
   photos?: PhotoReader;
   log: Logger;
-  /** Applies an Open311 endpoint's update to a case: the case-work service's update(), late-bound. */
+  /** Applies an Open311 endpoint's update to a case: the case core's update(), late-bound. */
   applyOpen311Update: ApplyUpdate;
+  /** The case core, which records deliveries and replies on the case's timeline. */
+  cases: Pick<CasesService, 'addTimelineEntry'>;
 }): Delivery {
   const { db, jobs, mailer, config } = parts;
   const replies = new ReplyAddresses(
     config.CIVICDESK_REPLY_ADDRESS,
     config.CIVICDESK_REPLY_TOKEN_SECRET ?? config.sessionSecret,
   );
-  const service = new DeliveryService(db, jobs, {
-    baseUrl: config.baseUrl,
-    councilName: config.CIVICDESK_COUNCIL_NAME,
-  });
+  const service = new DeliveryService(
+    db,
+    jobs,
+    {
+      baseUrl: config.baseUrl,
+      councilName: config.CIVICDESK_COUNCIL_NAME,
+    },
+    parts.cases,
+  );
   service.registerMethod(new EmailDelivery(db, mailer, replies, parts.photos, config.CIVICDESK_COUNCIL_NAME));
   const open311Keys = new SecretBox(config.sessionSecret, API_KEY_PURPOSE);
   const open311Options = {
@@ -71,12 +79,18 @@ export function createDelivery(parts: {
     timeoutMs: open311Options.timeoutMs,
     log: parts.log.child({ component: 'open311-updates' }),
   });
-  const inbound = new InboundEmail(db, jobs, replies, {
-    baseUrl: config.baseUrl,
-    daysAfterClose: config.CIVICDESK_REPLY_TOKEN_DAYS_AFTER_CLOSE,
-    maxBytes: config.CIVICDESK_INBOUND_MAX_BYTES,
-    log: parts.log.child({ component: 'inbound-email' }),
-  });
+  const inbound = new InboundEmail(
+    db,
+    jobs,
+    replies,
+    {
+      baseUrl: config.baseUrl,
+      daysAfterClose: config.CIVICDESK_REPLY_TOKEN_DAYS_AFTER_CLOSE,
+      maxBytes: config.CIVICDESK_INBOUND_MAX_BYTES,
+      log: parts.log.child({ component: 'inbound-email' }),
+    },
+    parts.cases,
+  );
   return { service, inbound, replies, open311, open311Keys };
 }
 
@@ -101,3 +115,5 @@ export async function startInboundEmail(app: FastifyInstance): Promise<RunningTr
       });
   }
 }
+
+export { caseDeliverySubscriber, open311UpdatesSubscriber } from './delivery.jobs.js';

@@ -60,7 +60,7 @@ export default async function open311Server(app: FastifyInstance): Promise<void>
     gazetteer: app.domain.gazetteer,
     intake: app.intake,
     apiClients: app.apiClients,
-    updateCase: (actor, reference, input) => app.casework.update(actor, reference, input),
+    updateCase: (actor, reference, input) => app.cases.update(actor, reference, input),
     photos: app.photos,
     nearbyOpen: (point, serviceCode) =>
       app.domain.reports.nearbyOpen(point, app.config.CIVICDESK_DUPLICATE_RADIUS_METRES, {

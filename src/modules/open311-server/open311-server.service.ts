@@ -4,18 +4,18 @@
  * cases and updates are listed, and how another system's update is applied to a case's timeline
  * (through the case-work service, so the resident is told as for an officer's update).
  */
-import type { IntegrationUpdate } from '../casework/casework.service.js';
+import type { IntegrationUpdate } from '../cases/index.js';
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { CaseStatus, Database } from '../../db/database.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
 import type { ApiClient, ApiClientsService } from '../api-clients/api-clients.service.js';
-import { CLOSING_STATUSES } from '../casework/casework.service.js';
+import { CLOSING_STATUSES } from '../../lib/case-status.js';
 import { OUR_STATUS_TO_EXTENDED, ourStatusFor } from '../delivery/open311/open311-client.js';
 import type { GazetteerService } from '../gazetteer/gazetteer.service.js';
 import type { PhotoService } from '../photos/photos.service.js';
-import type { IntakeService } from '../reports/intake.service.js';
-import { STATUS_LABELS } from '../reports/reports.service.js';
+import type { IntakeService } from '../cases/index.js';
+import { STATUS_LABELS } from '../../lib/case-status.js';
 import type { Service, ServicesService } from '../services/services.service.js';
 import type {
   Open311Attribute,

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../lib/errors.js';
 import { normaliseReference } from '../../lib/reference.js';
-import type { ReportView } from './reports.service.js';
+import type { ReportView } from '../cases/index.js';
 
 const TRACKED = 'trackedCases';
 

@@ -17,7 +17,7 @@ import { answersFromForm, questionFieldId, questionItems } from '../services/que
 import { stopFor } from '../services/service-definition.js';
 import type { Service } from '../services/services.service.js';
 import { rememberTrackedCase, trackedCases, viewModel } from './index.js';
-import { reporterProblems } from './intake.service.js';
+import { reporterProblems } from '../cases/index.js';
 import {
   firstIncompleteStep,
   JOURNEY_KEY,

@@ -9,7 +9,7 @@ import { Type, type Static } from 'typebox';
 import { AppError } from '../../lib/errors.js';
 import type { ApiClient, ApiClientsService } from '../api-clients/api-clients.service.js';
 import { bearerKey, IdempotencyHeaders } from '../api-clients/api-auth.js';
-import type { IntakeService, SubmitResult } from './intake.service.js';
+import type { IntakeService, SubmitResult } from '../cases/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -12,7 +12,7 @@ import type { RenderAdminPage } from '../admin/admin-page.js';
 import { boundedField } from '../admin/admin-page.js';
 import { AppError } from '../../lib/errors.js';
 import { asText, FormErrors } from '../../lib/forms.js';
-import { STATUS_LABELS } from '../reports/reports.service.js';
+import { STATUS_LABELS } from '../../lib/case-status.js';
 import {
   RESPONSE_PLACEHOLDERS,
   type ResponseTemplateInput,

@@ -10,7 +10,7 @@ import type { CaseStatus, Database } from '../../db/database.js';
 import { fillTemplate, PLACEHOLDER } from '../../lib/email-template.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
 import { audit } from '../casework/casework.repository.js';
-import { STATUS_LABELS } from '../reports/reports.service.js';
+import { STATUS_LABELS } from '../../lib/case-status.js';
 
 export const RESPONSE_PLACEHOLDERS = {
   reference: 'the case’s reference, like TRF-46SY-MZDB',

@@ -426,3 +426,23 @@ export function insertStaffWithoutPassword(
     .returningAll()
     .executeTakeFirst();
 }
+
+export function activeStaffOfBody(db: Executor, bodyId: string) {
+  return db
+    .selectFrom('staff_user')
+    .select(['id', 'name', 'team_id', 'role'])
+    .where('body_id', '=', bodyId)
+    .where('disabled_at', 'is', null)
+    .orderBy('name')
+    .execute();
+}
+
+export function activeTeamLeads(db: Executor, teamId: string) {
+  return db
+    .selectFrom('staff_user')
+    .select(['email', 'name'])
+    .where('team_id', '=', teamId)
+    .where('role', '=', 'team_lead')
+    .where('disabled_at', 'is', null)
+    .execute();
+}

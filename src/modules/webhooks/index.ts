@@ -1,7 +1,6 @@
 /**
  * The webhooks module: buildApp calls `createWebhooks` once (it registers the delivery job on the
- * outbox); intake and case work call `recordCaseCreated` / `recordCaseUpdated` inside their
- * transactions; the admin pages are in webhooks.routes.ts. Receivers check signatures with
+ * outbox); its case-event subscriber (webhooks.jobs.ts) turns case events into webhook events; the admin pages are in webhooks.routes.ts. Receivers check signatures with
  * `verifyWebhookSignature` (signature.ts).
  */
 import type { Kysely } from 'kysely';
@@ -11,7 +10,8 @@ import type { Jobs } from '../../infra/jobs/jobs.js';
 import { DEFAULT_WEBHOOK_SETTINGS, WebhooksService, type WebhookSettings } from './webhooks.service.js';
 
 export { verifyWebhookSignature, signWebhook, SIGNATURE_HEADER } from './signature.js';
-export { recordCaseCreated, recordCaseUpdated } from './webhooks.service.js';
+export { webhooksSubscriber } from './webhooks.jobs.js';
+export { WebhooksService } from './webhooks.service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

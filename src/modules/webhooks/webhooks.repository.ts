@@ -110,49 +110,6 @@ export function subscribers(db: Executor, type: string, bodyId: string, serviceI
     .execute();
 }
 
-/**
- * The case as a CRM needs it, read inside the transaction that changed it. Reads other modules'
- * tables: the event must be a snapshot of the same transaction, which no service call can give.
- */
-export function caseSnapshot(db: Executor, caseId: string) {
-  return db
-    .selectFrom('cases as c')
-    .innerJoin('service as s', 's.id', 'c.service_id')
-    .innerJoin('body as b', 'b.id', 'c.body_id')
-    .leftJoin('team as t', 't.id', 'c.team_id')
-    .leftJoin('case_external_reference as x', 'x.case_id', 'c.id')
-    .select([
-      'c.id',
-      'c.reference',
-      'c.status',
-      'c.priority',
-      'c.channel',
-      'c.description',
-      'c.lat',
-      'c.lon',
-      'c.location_description',
-      'c.location_detail',
-      'c.due_at',
-      'c.revised_due_at',
-      'c.closed_at',
-      'c.outcome',
-      'c.is_public',
-      'c.created_at',
-      'c.updated_at',
-      'c.body_id',
-      'c.service_id',
-      's.code as service_code',
-      's.name as service_name',
-      'b.code as body_code',
-      'b.name as body_name',
-      't.code as team_code',
-      't.name as team_name',
-      'x.external_reference',
-    ])
-    .where('c.id', '=', caseId)
-    .executeTakeFirst();
-}
-
 export function insertEvent(
   db: Executor,
   values: { id: string; type: string; case_id: string | null; data: Record<string, unknown> },
@@ -160,8 +117,9 @@ export function insertEvent(
   return db
     .insertInto('webhook_event')
     .values({ ...values, data: JSON.stringify(values.data) })
+    .onConflict((oc) => oc.column('id').doNothing())
     .returning(['seq', 'id', 'created_at'])
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
 }
 
 export function insertDelivery(
@@ -306,9 +264,4 @@ export function deliveryOf(db: Executor, endpointId: string, deliveryId: string)
     .where('endpoint_id', '=', endpointId)
     .where('id', '=', deliveryId)
     .executeTakeFirst();
-}
-
-/** Bumps the case's updated_at so "updated since" finds cases whose only change was a public update. */
-export async function touchCase(db: Executor, caseId: string): Promise<void> {
-  await db.updateTable('cases').set({ updated_at: new Date() }).where('id', '=', caseId).execute();
 }

@@ -21,6 +21,13 @@ import type { JobContext, Jobs } from '../../infra/jobs/jobs.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
 import { audit } from '../casework/casework.repository.js';
+import type {
+  CaseEvent,
+  CaseEventType,
+  CaseSnapshot,
+  ChangedBy,
+  DeliveredCaseEvent,
+} from '../cases/index.js';
 import { SecretBox } from '../staff/secret-box.js';
 import { newWebhookSecret, SIGNATURE_HEADER, signWebhook } from './signature.js';
 import * as repo from './webhooks.repository.js';
@@ -73,171 +80,114 @@ export interface EndpointInput {
   active?: boolean;
 }
 
-/** Who made a change, as far as a receiver needs to know (a CRM ignores the echo of its own writes). */
-export interface ChangedBy {
-  id: string;
-  integration?: boolean;
-}
+// ------------------------------------------------------------------ recording events (from case events)
 
-// ------------------------------------------------------------------ recording events (the hooks)
-
-/** The settings of the webhook module registered on each outbox (the hooks are given only the outbox). */
+/** The settings of the webhook module registered on each outbox. */
 const registered = new WeakMap<Jobs, WebhookSettings>();
 
-/** Intake's hook: inside the transaction that created the case. */
-export async function recordCaseCreated(jobs: Jobs, trx: Executor, caseId: string): Promise<void> {
-  await recordCaseEvents(jobs, trx, caseId, [{ type: 'case.created', change: {} }]);
+function changedByOf(by: ChangedBy) {
+  return by.kind === 'integration'
+    ? { type: 'integration', api_client_id: by.id }
+    : by.kind === 'staff'
+      ? { type: 'staff' }
+      : { type: 'system' };
 }
 
-/** Case work's hook: inside the transaction of a status change and/or public update. */
-export async function recordCaseUpdated(
-  jobs: Jobs,
-  trx: Executor,
-  caseId: string,
-  change: {
-    from: string;
-    status?: string | undefined;
-    publicUpdate?: string;
-    closing: boolean;
-    by?: ChangedBy;
-  },
-): Promise<void> {
-  const changedBy = changedByOf(change.by);
-  const events: { type: EventType; change: Record<string, unknown> }[] = [];
-  if (change.status) {
-    events.push({
-      type: 'case.status_changed',
-      change: { from: change.from, to: change.status, changed_by: changedBy },
-    });
+/** What receivers are sent for a case event: the webhook type and its `change`, or nothing. */
+export function webhookEventOf(
+  event: CaseEvent,
+): { type: EventType; change: Record<string, unknown> } | undefined {
+  const changed_by = changedByOf(event.by);
+  switch (event.type) {
+    case 'case.created':
+      return { type: event.type, change: {} };
+    case 'case.status_changed':
+      return { type: event.type, change: { from: event.from, to: event.to, changed_by } };
+    case 'case.public_update':
+      return { type: event.type, change: { text: event.text, changed_by } };
+    case 'case.closed':
+      return { type: event.type, change: { status: event.status, changed_by } };
+    case 'case.rerouted':
+      return {
+        type: event.type,
+        change: {
+          from: { service: event.from.serviceCode, body: event.from.bodyCode, team: event.from.teamCode },
+          changed_by,
+        },
+      };
+    case 'case.priority_changed':
+      return { type: event.type, change: { from: event.from, to: event.to, changed_by } };
+    default:
+      return undefined;
   }
-  if (change.publicUpdate) {
-    events.push({ type: 'case.public_update', change: { text: change.publicUpdate, changed_by: changedBy } });
-  }
-  if (change.status && change.closing) {
-    events.push({ type: 'case.closed', change: { status: change.status, changed_by: changedBy } });
-  }
-  if (events.length === 0) return;
-  // Also takes the case row's lock, so events of one case get their sequence in commit order.
-  await repo.touchCase(trx, caseId);
-  await recordCaseEvents(jobs, trx, caseId, events);
-}
-
-/** Where a case sat before it was moved, as a receiver knows it (codes) and as its endpoints are scoped (ids). */
-export interface CasePlacement {
-  serviceId: string;
-  serviceCode: string;
-  bodyId: string;
-  bodyCode: string;
-  teamCode: string | null;
 }
 
 /**
- * Case work's hook for a change of service, which routes the case again (perhaps to another body or
- * team). Endpoints of where the case was hear of it as well as those of where it is now: for the first,
- * it is the news that the case has left them.
+ * Records a case event for the endpoints that want it, with one delivery and outbox job each. Runs in the
+ * webhooks subscriber's job (webhooks.jobs.ts), which the outbox runs in order per case; the event's id is
+ * derived from the case event's, so running the job twice records it once.
  */
-export async function recordCaseRerouted(
+export async function recordWebhookEvent(
   jobs: Jobs,
-  trx: Executor,
-  caseId: string,
-  change: { from: CasePlacement; by?: ChangedBy },
+  db: Kysely<Database>,
+  event: DeliveredCaseEvent,
 ): Promise<void> {
-  await repo.touchCase(trx, caseId);
-  await recordCaseEvents(
-    jobs,
-    trx,
-    caseId,
-    [
-      {
-        type: 'case.rerouted',
-        change: {
-          from: { service: change.from.serviceCode, body: change.from.bodyCode, team: change.from.teamCode },
-          changed_by: changedByOf(change.by),
-        },
-      },
-    ],
-    { bodyId: change.from.bodyId, serviceId: change.from.serviceId },
-  );
-}
-
-/** Case work's hook for a change of priority. */
-export async function recordPriorityChanged(
-  jobs: Jobs,
-  trx: Executor,
-  caseId: string,
-  change: { from: string; to: string; by?: ChangedBy },
-): Promise<void> {
-  await repo.touchCase(trx, caseId);
-  await recordCaseEvents(jobs, trx, caseId, [
-    {
-      type: 'case.priority_changed',
-      change: { from: change.from, to: change.to, changed_by: changedByOf(change.by) },
-    },
-  ]);
-}
-
-function changedByOf(by: ChangedBy | undefined) {
-  return by
-    ? by.integration
-      ? { type: 'integration', api_client_id: by.id }
-      : { type: 'staff' }
-    : { type: 'system' };
+  const mapped = webhookEventOf(event);
+  if (!mapped) return;
+  // Endpoints of where a moved case was hear of it too: for them it is the news that it has left them.
+  const alsoFor =
+    event.type === 'case.rerouted'
+      ? { bodyId: event.from.bodyId, serviceId: event.from.serviceId }
+      : undefined;
+  const id = `evt_${crypto.createHash('sha256').update(`${event.eventId}:${mapped.type}`).digest('base64url').slice(0, 16)}`;
+  await db
+    .transaction()
+    .execute((trx) => recordCaseEvents(jobs, trx, event.caseId, event.case, id, mapped, alsoFor));
 }
 
 async function recordCaseEvents(
   jobs: Jobs,
   trx: Executor,
   caseId: string,
-  events: { type: EventType; change: Record<string, unknown> }[],
-  /** Endpoints scoped to this body or service hear of the events too (where a moved case was). */
+  snapshot: CaseSnapshot | undefined,
+  id: string,
+  event: { type: EventType; change: Record<string, unknown> },
+  /** Endpoints scoped to this body or service hear of the event too (where a moved case was). */
   alsoFor?: { bodyId: string; serviceId: string },
 ): Promise<void> {
-  // No webhook module on this outbox (a CLI command): nothing would send the events.
   const settings = registered.get(jobs);
-  if (!settings) return;
-  // The common case, no endpoint wants these events: one indexed-size query, nothing read or written.
-  if (
-    !(await repo.anySubscriber(
-      trx,
-      events.map((e) => e.type),
-    ))
-  )
-    return;
-  let snapshot: Awaited<ReturnType<typeof repo.caseSnapshot>> | undefined;
-  for (const event of events) {
-    snapshot ??= await repo.caseSnapshot(trx, caseId);
-    if (!snapshot) return;
-    const endpoints = await repo.subscribers(trx, event.type, snapshot.body_id, snapshot.service_id);
-    if (alsoFor) {
-      const seen = new Set(endpoints.map((e) => e.id));
-      for (const other of await repo.subscribers(trx, event.type, alsoFor.bodyId, alsoFor.serviceId))
-        if (!seen.has(other.id)) endpoints.push(other);
-    }
-    if (endpoints.length === 0) continue;
-    const stored = await repo.insertEvent(trx, {
-      id: `evt_${crypto.randomBytes(12).toString('base64url')}`,
-      type: event.type,
+  if (!settings || !snapshot) return;
+  const endpoints = await repo.subscribers(trx, event.type, snapshot.body_id, snapshot.service_id);
+  if (alsoFor) {
+    const seen = new Set(endpoints.map((e) => e.id));
+    for (const other of await repo.subscribers(trx, event.type, alsoFor.bodyId, alsoFor.serviceId))
+      if (!seen.has(other.id)) endpoints.push(other);
+  }
+  if (endpoints.length === 0) return;
+  const stored = await repo.insertEvent(trx, {
+    id,
+    type: event.type,
+    case_id: caseId,
+    data: { case: crmCaseView(snapshot), change: event.change },
+  });
+  if (!stored) return; // recorded by an earlier run of the same job
+  for (const endpoint of endpoints) {
+    const delivery = await repo.insertDelivery(trx, {
+      endpoint_id: endpoint.id,
+      event_seq: stored.seq,
       case_id: caseId,
-      data: { case: crmCaseView(snapshot), change: event.change },
+      kind: 'event',
     });
-    for (const endpoint of endpoints) {
-      const delivery = await repo.insertDelivery(trx, {
-        endpoint_id: endpoint.id,
-        event_seq: stored.seq,
-        case_id: caseId,
-        kind: 'event',
-      });
-      await jobs.enqueue(
-        trx,
-        WEBHOOK_DELIVER,
-        { deliveryId: delivery.id },
-        { maxAttempts: settings.maxAttempts },
-      );
-    }
+    await jobs.enqueue(
+      trx,
+      WEBHOOK_DELIVER,
+      { deliveryId: delivery.id },
+      { maxAttempts: settings.maxAttempts },
+    );
   }
 }
 
-export function crmCaseView(row: NonNullable<Awaited<ReturnType<typeof repo.caseSnapshot>>>) {
+export function crmCaseView(row: CaseSnapshot) {
   return {
     reference: row.reference,
     status: row.status,
@@ -253,13 +203,13 @@ export function crmCaseView(row: NonNullable<Awaited<ReturnType<typeof repo.case
       description: row.location_description,
       detail: row.location_detail,
     },
-    due_at: row.revised_due_at?.toISOString() ?? row.due_at?.toISOString() ?? null,
-    closed_at: row.closed_at?.toISOString() ?? null,
+    due_at: row.revised_due_at ?? row.due_at ?? null,
+    closed_at: row.closed_at,
     outcome: row.outcome,
     is_public: row.is_public,
     external_reference: row.external_reference ?? null,
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
   };
 }
 
@@ -282,6 +232,16 @@ export class WebhooksService {
       this.deliver(String(payload.deliveryId), context),
     );
     registered.set(this.jobs, this.settings);
+  }
+
+  /** Whether any active endpoint wants any of these events (asked in the change's transaction). */
+  async wantsAny(executor: Executor, types: CaseEventType[]): Promise<boolean> {
+    return registered.has(this.jobs) && repo.anySubscriber(executor, types);
+  }
+
+  /** A case event, for the endpoints that want it (the webhooks subscriber, webhooks.jobs.ts). */
+  recordCaseEvent(event: DeliveredCaseEvent): Promise<void> {
+    return recordWebhookEvent(this.jobs, this.db, event);
   }
 
   private requireAdmin(actor: Admin): void {
@@ -441,6 +401,7 @@ export class WebhooksService {
         case_id: null,
         data: { message: `A test from Civicdesk for "${endpoint.name}"` },
       });
+      if (!event) throw new Error('A ping event with a fresh random id was not recorded');
       const delivery = await repo.insertDelivery(trx, {
         endpoint_id: endpoint.id,
         event_seq: event.seq,

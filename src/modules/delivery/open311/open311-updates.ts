@@ -11,7 +11,7 @@
  * endpoint from the outbox (retries, backoff), with a stable update id so a retried post is recognisable.
  * Updates that came from that same endpoint are not sent back to it.
  */
-import type { IntegrationUpdate } from '../../casework/casework.service.js';
+import type { IntegrationUpdate } from '../../cases/index.js';
 import crypto from 'node:crypto';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -19,7 +19,7 @@ import type { CaseStatus, Database } from '../../../db/database.js';
 import type { Jobs } from '../../../infra/jobs/jobs.js';
 import type { Executor } from '../../../infra/jobs/outbox.repository.js';
 import type { SecretBox } from '../../staff/secret-box.js';
-import { STATUS_LABELS } from '../../reports/reports.service.js';
+import { STATUS_LABELS } from '../../../lib/case-status.js';
 import { clientFor, open311Settings, TOKEN_PREFIX } from './open311-delivery.js';
 import { ourStatusFor, type Open311Client } from './open311-client.js';
 import type { RequestUpdate } from './open311-responses.js';
@@ -53,11 +53,11 @@ export async function enqueueOpen311Update(
   caseId: string,
   update: { status: CaseStatus; isClosed: boolean; description: string },
   by: { id: string; integration?: boolean },
+  updateId: string = crypto.randomUUID(),
 ): Promise<void> {
   const delivery = await repo.open311DeliveryOf(trx, caseId);
   if (!delivery) return;
   if (by.integration && by.id === delivery.target_id) return; // it came from there
-  const updateId = crypto.randomUUID();
   await jobs.enqueue(
     trx,
     OPEN311_POST_UPDATE,

@@ -14,18 +14,8 @@ import type { ContactsService } from '../contacts/contacts.service.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
 import type { ServicesService } from '../services/services.service.js';
 import { hashToken, trackingUrl } from './intake.service.js';
-import * as repo from './reports.repository.js';
-
-export const STATUS_LABELS: Record<CaseStatus, string> = {
-  received: 'Received',
-  in_progress: 'In progress',
-  action_scheduled: 'Action scheduled',
-  fixed: 'Fixed',
-  closed_not_fixed: 'Closed: not fixed',
-  not_responsible: 'Not our responsibility',
-  duplicate: 'Duplicate',
-  cancelled: 'Cancelled',
-};
+import * as repo from './cases.repository.js';
+import { STATUS_LABELS } from '../../lib/case-status.js';
 
 export interface NearbyReport {
   id: string;

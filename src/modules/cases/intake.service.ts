@@ -25,9 +25,8 @@ import type { RoutingService } from '../routing/routing.service.js';
 import { checkAnswers } from '../services/answers.js';
 import type { Service, ServicesService } from '../services/services.service.js';
 import { receiptEmail, teamNotificationEmail } from './report-emails.js';
-import * as repo from './reports.repository.js';
-import { enqueueCaseDelivery } from '../delivery/delivery.service.js';
-import { recordCaseCreated } from '../webhooks/webhooks.service.js';
+import * as repo from './cases.repository.js';
+import type { CaseEvents } from './case-events.js';
 
 export type Channel = 'web' | 'api' | 'phone' | 'email' | 'visit' | 'letter' | 'open311';
 
@@ -115,6 +114,7 @@ export class IntakeService {
       organisations: OrganisationsService;
       contacts: ContactsService;
       jobs: Jobs;
+      events: CaseEvents;
       describePoint: (lon: number, lat: number) => Promise<string | null>;
       photos?: PhotoAttacher;
     },
@@ -360,8 +360,12 @@ export class IntakeService {
               { dedupeKey: `team-notice:${row.id}` },
             );
           }
-          await enqueueCaseDelivery(this.deps.jobs, trx, row.id); // to the body's own inbox or system, if it has one
-          await recordCaseCreated(this.deps.jobs, trx, row.id); // webhooks, in the same transaction
+          // Subscribers (the body's inbox or system, webhooks) hear of it from the same commit.
+          await this.deps.events.publish(trx, {
+            type: 'case.created',
+            caseId: row.id,
+            by: submission.takenBy ? { kind: 'staff', id: submission.takenBy.staffId } : { kind: 'resident' },
+          });
           return { row, summary };
         });
         if (!outcome) {

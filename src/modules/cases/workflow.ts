@@ -6,8 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { CaseStatus, Database } from '../../db/database.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
-import { STATUS_LABELS } from '../reports/reports.service.js';
-import { CLOSING_STATUSES } from './casework.service.js';
+import { CLOSING_STATUSES, STATUS_LABELS } from '../../lib/case-status.js';
 
 export const ALL_STATUSES = Object.keys(STATUS_LABELS) as CaseStatus[];
 
