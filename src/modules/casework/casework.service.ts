@@ -17,13 +17,13 @@ import type { CalendarsService } from '../calendars/calendars.service.js';
 import { INTERACTION_KINDS, type ContactsService } from '../contacts/contacts.service.js';
 import { dueDate } from '../../lib/working-time.js';
 import type { WorkflowService } from './workflow.js';
-import { normaliseReference } from '../../lib/reference.js';
 import { formatDateTime } from '../../lib/dates.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
 import { STATUS_LABELS } from '../reports/reports.service.js';
 import * as reportsRepo from '../reports/reports.repository.js';
 import type { ServicesService } from '../services/services.service.js';
 import * as repo from './casework.repository.js';
+import { audit, type AuditAction } from '../audit/index.js';
 import {
   recordCaseRerouted,
   recordCaseUpdated,
@@ -42,18 +42,6 @@ export interface Actor {
   ip?: string;
   /** Another system (a CRM's API key, whose id and name these are), not a member of staff: update() only. */
   integration?: boolean;
-}
-
-/** One row of the audit trail as the admin view shows it. */
-export interface AuditEntry {
-  id: number;
-  action: string;
-  at: Date;
-  ip: string | null;
-  /** Who did it (null for another system, or a deleted account). */
-  staff: { id: string; name: string; email: string } | null;
-  caseReference: string | null;
-  detail: Record<string, unknown>;
 }
 
 /** Another system acting on a case (a CRM's key, an Open311 back office or client): update() only. */
@@ -259,62 +247,9 @@ export class CaseworkService {
     return caseBodyId === actor.bodyId ? own : [...own, ...(await repo.staffOfBody(this.db, actor.bodyId))];
   }
 
-  /**
-   * The audit trail for administrators (the route checks the role): newest first, a page at a time,
-   * filtered by person (who did it, or whose account it was done to), action, case and time. A case
-   * reference that matches no case matches no event.
-   */
-  async auditTrail(query: {
-    staffId?: string;
-    action?: string;
-    caseReference?: string;
-    from?: Date;
-    to?: Date;
-    page: number;
-    pageSize: number;
-  }): Promise<{ events: AuditEntry[]; total: number; actions: string[] }> {
-    const filter: repo.AuditFilter = {
-      ...(query.staffId ? { staffId: query.staffId } : {}),
-      ...(query.action ? { action: query.action } : {}),
-      ...(query.from ? { from: query.from } : {}),
-      ...(query.to ? { to: query.to } : {}),
-    };
-    if (query.caseReference) {
-      const found = await repo.caseIdByReference(this.db, normaliseReference(query.caseReference));
-      if (!found) return { events: [], total: 0, actions: await repo.auditActions(this.db) };
-      filter.caseId = found.id;
-    }
-    const [rows, total, actions] = await Promise.all([
-      repo.auditEvents(this.db, filter, {
-        limit: query.pageSize,
-        offset: (query.page - 1) * query.pageSize,
-      }),
-      repo.countAuditEvents(this.db, filter),
-      repo.auditActions(this.db),
-    ]);
-    return {
-      events: rows.map((row) => ({
-        id: Number(row.id),
-        action: row.action,
-        at: row.created_at,
-        ip: row.ip,
-        staff: row.staff_user_id
-          ? { id: row.staff_user_id, name: row.staff_name ?? '', email: row.staff_email ?? '' }
-          : null,
-        caseReference: row.case_reference,
-        detail: (typeof row.detail === 'string' ? JSON.parse(row.detail) : row.detail) as Record<
-          string,
-          unknown
-        >,
-      })),
-      total,
-      actions,
-    };
-  }
-
   /** Records something a member of staff did or saw that is not an action on a case (viewing a contact). */
-  async recordAudit(actor: Actor, action: string, detail: Record<string, unknown>): Promise<void> {
-    await repo.audit(this.db, { staffId: actor.id, action, detail, ...(actor.ip ? { ip: actor.ip } : {}) });
+  async recordAudit(actor: Actor, action: AuditAction, detail: Record<string, unknown>): Promise<void> {
+    await audit(this.db, { staffId: actor.id, action, detail, ...(actor.ip ? { ip: actor.ip } : {}) });
   }
 
   /** A contact's cases (reported or followed) that this member of staff may see, newest first. */
@@ -372,7 +307,7 @@ export class CaseworkService {
         : [],
       repo.duplicateLinks(this.db, row.id, row.duplicate_of_case_id),
     ]);
-    await repo.audit(this.db, {
+    await audit(this.db, {
       staffId: actor.id,
       action: 'case.viewed',
       caseId: row.id,
@@ -477,7 +412,7 @@ export class CaseworkService {
         actor: 'staff',
         actor_staff_id: actor.id,
       });
-      await repo.audit(trx, {
+      await audit(trx, {
         staffId: actor.id,
         action: 'case.assigned',
         caseId: row.id,
@@ -506,7 +441,7 @@ export class CaseworkService {
         actor: 'staff',
         actor_staff_id: actor.id,
       });
-      await repo.audit(trx, { staffId: actor.id, action: 'case.note_added', caseId: row.id });
+      await audit(trx, { staffId: actor.id, action: 'case.note_added', caseId: row.id });
     });
   }
 
@@ -574,7 +509,7 @@ export class CaseworkService {
           ...by,
         });
       }
-      await repo.audit(trx, {
+      await audit(trx, {
         staffId: by.actor_staff_id,
         action: 'case.updated',
         caseId: row.id,
@@ -720,7 +655,7 @@ export class CaseworkService {
         actor: 'staff',
         actor_staff_id: actor.id,
       });
-      await repo.audit(trx, {
+      await audit(trx, {
         staffId: actor.id,
         action: 'case.service_changed',
         caseId: row.id,
@@ -795,7 +730,7 @@ export class CaseworkService {
         actor: 'staff',
         actor_staff_id: actor.id,
       });
-      await repo.audit(trx, {
+      await audit(trx, {
         staffId: actor.id,
         action: 'case.priority_set',
         caseId: row.id,
@@ -935,14 +870,14 @@ export class CaseworkService {
         actor: 'staff',
         actor_staff_id: actor.id,
       });
-      await repo.audit(trx, {
+      await audit(trx, {
         staffId: actor.id,
         action: 'case.marked_duplicate',
         caseId: row.id,
         detail: { originalId: original.id, original: original.reference, followersMoved: movers.size },
         ...(actor.ip ? { ip: actor.ip } : {}),
       });
-      await repo.audit(trx, {
+      await audit(trx, {
         staffId: actor.id,
         action: 'case.duplicate_merged',
         caseId: original.id,

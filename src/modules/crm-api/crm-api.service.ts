@@ -15,7 +15,7 @@ import { sql, type Kysely } from 'kysely';
 import type { CaseStatus, Database } from '../../db/database.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
 import type { ApiClient } from '../api-clients/api-clients.service.js';
-import { audit } from '../casework/casework.repository.js';
+import { audit } from '../audit/index.js';
 import type { Actor, CaseworkService } from '../casework/casework.service.js';
 import * as reportsRepo from '../reports/reports.repository.js';
 import { STATUS_LABELS } from '../reports/reports.service.js';
