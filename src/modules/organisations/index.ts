@@ -6,7 +6,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { organisationAdminRoutes } from './organisations.routes.js';
 
-export { OrganisationsService, type Body, type Team } from './organisations.service.js';
+export {
+  OrganisationsService,
+  type Body,
+  type BodyRef,
+  type Team,
+  type TeamRef,
+} from './organisations.service.js';
 
 const organisationsModule: FastifyPluginAsync = async (app) => {
   app.adminNavigation.add({
