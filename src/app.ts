@@ -34,11 +34,19 @@ import type {
 } from './modules/cases/index.js';
 import type { PhotoService } from './modules/photos/photos.service.js';
 import type { ResponseTemplatesService } from './modules/response-templates/response-templates.service.js';
+import adminShell from './infra/admin/index.js';
 import adminModule from './modules/admin/index.js';
+import areasModule from './modules/areas/index.js';
+import auditModule from './modules/audit/index.js';
+import calendarsModule from './modules/calendars/index.js';
+import catalogueModule from './modules/catalogue/index.js';
+import organisationsModule from './modules/organisations/index.js';
+import routingModule from './modules/routing/index.js';
+import servicesModule from './modules/services/index.js';
 import devMailboxModule from './modules/dev-mailbox/index.js';
 import placesRoutes from './modules/gazetteer/places.routes.js';
 import homeModule from './modules/home/index.js';
-import staffModule from './modules/staff/index.js';
+import staffModule, { staffLayoutContext } from './modules/staff/index.js';
 import swagger from '@fastify/swagger';
 import reportsApi from './modules/reports/reports.api.js';
 import crmApi from './modules/crm-api/index.js';
@@ -161,9 +169,20 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     hideUntagged: true,
   });
 
-  // Modules.
+  // Modules. The admin shell first: it guards every /admin route the modules below register.
+  await app.register(adminShell, {
+    guard: () => app.requireStaff(['admin']),
+    layoutContext: staffLayoutContext,
+  });
   await app.register(staffModule);
   await app.register(homeModule);
+  await app.register(servicesModule);
+  await app.register(routingModule);
+  await app.register(organisationsModule);
+  await app.register(calendarsModule);
+  await app.register(areasModule);
+  await app.register(catalogueModule);
+  await app.register(auditModule);
   await app.register(adminModule);
   await app.register(caseworkModule);
   await app.register(contactCentreModule);

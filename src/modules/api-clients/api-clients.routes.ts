@@ -8,8 +8,8 @@
  */
 import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import { Type } from 'typebox';
-import type { RenderAdminPage } from '../admin/admin-page.js';
-import { boundedField } from '../admin/admin-page.js';
+import type { RenderAdminPage } from '../../infra/admin/index.js';
+import { boundedField } from '../../infra/admin/index.js';
 import { formatDateTime } from '../../lib/dates.js';
 import { AppError } from '../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../lib/forms.js';

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
-import { audit } from '../casework/casework.repository.js';
+import { audit } from '../audit/index.js';
 
 /**
  * cases:read and cases:write are for a CRM: they need a key tied to a body (`bodyId`). open311:write lets

@@ -8,7 +8,7 @@ import { enqueueEmail } from '../../infra/mailer/email.jobs.js';
 import { formatDateTime } from '../../lib/dates.js';
 import { textToHtml } from '../../lib/email-template.js';
 import { AppError } from '../../lib/errors.js';
-import { audit } from '../casework/casework.repository.js';
+import { audit } from '../audit/index.js';
 import { changedBy } from './case-events.js';
 import type { Actor } from './case-types.js';
 import type { CasesDeps, CasesService } from './cases.service.js';

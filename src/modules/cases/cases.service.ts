@@ -20,7 +20,7 @@ import type { OrganisationsService } from '../organisations/organisations.servic
 import type { RoutingService } from '../routing/routing.service.js';
 import type { ServicesService } from '../services/services.service.js';
 import type { StaffDirectory } from '../staff/staff-directory.js';
-import { audit } from '../casework/casework.repository.js';
+import { audit } from '../audit/index.js';
 import { CaseDuplicates } from './case-duplicates.js';
 import { CaseEmails } from './case-emails.js';
 import { changedBy, updateEvents, type CaseEvents } from './case-events.js';

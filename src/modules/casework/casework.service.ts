@@ -5,7 +5,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { PRIORITY_LABELS, STATUS_LABELS } from '../../lib/case-status.js';
-import { normaliseReference } from '../../lib/reference.js';
 import { INTERACTION_KINDS, type ContactsService } from '../contacts/contacts.service.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
 import type { ServicesService } from '../services/services.service.js';
@@ -19,19 +18,7 @@ import type {
   QueuedEmail,
   WorkflowService,
 } from '../cases/index.js';
-import * as auditRepo from './casework.repository.js';
-
-/** One row of the audit trail as the admin view shows it. */
-export interface AuditEntry {
-  id: number;
-  action: string;
-  at: Date;
-  ip: string | null;
-  /** Who did it (null for another system, or a deleted account). */
-  staff: { id: string; name: string; email: string } | null;
-  caseReference: string | null;
-  detail: Record<string, unknown>;
-}
+import { audit, type AuditAction } from '../audit/index.js';
 
 /** "3 days 4 hours left", "5 hours overdue": how long until (or since) a case is due. */
 export function timeLeft(due: Date | null, now: Date): string {
@@ -165,62 +152,9 @@ export class CaseworkService {
     return this.deps.cases.assignableStaff(actor, caseBodyId);
   }
 
-  /**
-   * The audit trail for administrators (the route checks the role): newest first, a page at a time,
-   * filtered by person (who did it, or whose account it was done to), action, case and time. A case
-   * reference that matches no case matches no event.
-   */
-  async auditTrail(query: {
-    staffId?: string;
-    action?: string;
-    caseReference?: string;
-    from?: Date;
-    to?: Date;
-    page: number;
-    pageSize: number;
-  }): Promise<{ events: AuditEntry[]; total: number; actions: string[] }> {
-    const filter: auditRepo.AuditFilter = {
-      ...(query.staffId ? { staffId: query.staffId } : {}),
-      ...(query.action ? { action: query.action } : {}),
-      ...(query.from ? { from: query.from } : {}),
-      ...(query.to ? { to: query.to } : {}),
-    };
-    if (query.caseReference) {
-      const found = await this.deps.queries.idByReference(normaliseReference(query.caseReference));
-      if (!found) return { events: [], total: 0, actions: await auditRepo.auditActions(this.db) };
-      filter.caseId = found.id;
-    }
-    const [rows, total, actions] = await Promise.all([
-      auditRepo.auditEvents(this.db, filter, {
-        limit: query.pageSize,
-        offset: (query.page - 1) * query.pageSize,
-      }),
-      auditRepo.countAuditEvents(this.db, filter),
-      auditRepo.auditActions(this.db),
-    ]);
-    return {
-      events: rows.map((row) => ({
-        id: Number(row.id),
-        action: row.action,
-        at: row.created_at,
-        ip: row.ip,
-        staff: row.staff_user_id
-          ? { id: row.staff_user_id, name: row.staff_name ?? '', email: row.staff_email ?? '' }
-          : null,
-        caseReference: row.case_reference,
-        detail: (typeof row.detail === 'string' ? JSON.parse(row.detail) : row.detail) as Record<
-          string,
-          unknown
-        >,
-      })),
-      total,
-      actions,
-    };
-  }
-
   /** Records something a member of staff did or saw that is not an action on a case (viewing a contact). */
-  async recordAudit(actor: Actor, action: string, detail: Record<string, unknown>): Promise<void> {
-    await auditRepo.audit(this.db, {
+  async recordAudit(actor: Actor, action: AuditAction, detail: Record<string, unknown>): Promise<void> {
+    await audit(this.db, {
       staffId: actor.id,
       action,
       detail,
@@ -281,7 +215,7 @@ export class CaseworkService {
         : [],
       this.deps.queries.duplicateLinks(row.id, row.duplicate_of_case_id),
     ]);
-    await auditRepo.audit(this.db, {
+    await audit(this.db, {
       staffId: actor.id,
       action: 'case.viewed',
       caseId: row.id,

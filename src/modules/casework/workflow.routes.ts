@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
 import type { CaseStatus } from '../../db/database.js';
-import type { RenderAdminPage } from '../admin/admin-page.js';
+import type { RenderAdminPage } from '../../infra/admin/index.js';
 import { AppError } from '../../lib/errors.js';
 import { asList, FormErrors } from '../../lib/forms.js';
 import { STATUS_LABELS } from '../../lib/case-status.js';

@@ -16,7 +16,7 @@ import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { enqueueEmail } from '../../infra/mailer/email.jobs.js';
 import { textToHtml } from '../../lib/email-template.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
-import { audit } from '../casework/casework.repository.js';
+import { audit } from '../audit/index.js';
 import type { CasesService } from '../cases/index.js';
 import { emailProblem } from '../organisations/organisations.service.js';
 import * as repo from './delivery.repository.js';

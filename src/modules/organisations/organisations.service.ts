@@ -6,7 +6,6 @@ import { IsEmail } from 'typebox/format';
 import type { Database } from '../../db/database.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
-import type { BodyRef, TeamRef } from '../routing/routing-engine.js';
 import * as repo from './organisations.repository.js';
 
 export const BODY_KINDS = [
@@ -42,6 +41,24 @@ export const DELIVERY_METHOD_LABELS: Record<DeliveryMethod, string> = {
 
 /** What an admin may choose today: the other methods need the integrations that deliver them. */
 export const SELECTABLE_DELIVERY_METHODS: readonly DeliveryMethod[] = ['civicdesk'];
+
+/** What routing needs of a body: who it is and how residents reach it (the routing engine's input). */
+export interface BodyRef {
+  id: string;
+  code: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  website: string | null;
+}
+
+/** What routing needs of a team. */
+export interface TeamRef {
+  id: string;
+  code: string;
+  name: string;
+  bodyId: string;
+}
 
 export interface Body extends BodyRef {
   kind: BodyKind;

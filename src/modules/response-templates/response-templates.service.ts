@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import type { CaseStatus, Database } from '../../db/database.js';
 import { fillTemplate, PLACEHOLDER } from '../../lib/email-template.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
-import { audit } from '../casework/casework.repository.js';
+import { audit } from '../audit/index.js';
 import { STATUS_LABELS } from '../../lib/case-status.js';
 
 export const RESPONSE_PLACEHOLDERS = {

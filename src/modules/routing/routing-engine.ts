@@ -6,6 +6,9 @@
  * `civicdesk route` show.
  */
 import { Type, type Static } from 'typebox';
+import type { BodyRef, TeamRef } from '../organisations/index.js';
+
+export type { BodyRef, TeamRef };
 
 export interface AreaMatch {
   id: string;
@@ -45,22 +48,6 @@ export const RuleConditions = Type.Object(
   { additionalProperties: false },
 );
 export type RuleConditions = Static<typeof RuleConditions>;
-
-export interface BodyRef {
-  id: string;
-  code: string;
-  name: string;
-  email: string | null;
-  phone: string | null;
-  website: string | null;
-}
-
-export interface TeamRef {
-  id: string;
-  code: string;
-  name: string;
-  bodyId: string;
-}
 
 export interface RoutingRule {
   id: string;

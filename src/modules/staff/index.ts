@@ -1,6 +1,8 @@
 /**
- * Staff sign-in, the account page, password reset, and the guard other modules put on staff pages:
- *   app.get('/admin', { preHandler: app.requireStaff(['admin']) }, handler)
+ * Staff sign-in, the account page, password reset, staff accounts as admins manage them (/admin/people),
+ * and the guard other modules put on staff pages:
+ *   app.get('/staff/cases', { preHandler: app.requireStaff() }, handler)
+ * (the admin shell, src/infra/admin, puts requireStaff(['admin']) on every /admin page itself)
  * A signed-out visitor is sent to the sign-in page and brought back afterwards; a signed-in member of
  * staff without the role gets a 403 page; one who must use an authenticator app and has not set it up
  * yet is sent to set it up, from every staff page, and can reach nothing else until they have.
@@ -13,9 +15,10 @@ import { registerAccountRoutes } from './account.routes.js';
 import { registerPasswordResetRoutes } from './password-reset.routes.js';
 import { registerSignInRoutes } from './sign-in.routes.js';
 import { StaffAdminService } from './staff-admin.service.js';
-import { StaffService, staffSecuritySettings, type StaffUser } from './staff.service.js';
+import { ROLE_LABELS, StaffService, staffSecuritySettings, type StaffUser } from './staff.service.js';
 import { registerOidcRoutes } from './oidc.routes.js';
-import { signedInThroughProvider, TOTP_SETUP_PATH } from './staff.view-models.js';
+import { peopleAdminRoutes } from './people.routes.js';
+import { signedInThroughProvider, staffNavigation, TOTP_SETUP_PATH } from './staff.view-models.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -112,6 +115,24 @@ export default fp(
     registerAccountRoutes(app, staffService);
     registerPasswordResetRoutes(app, staffService);
     if (app.config.oidc) registerOidcRoutes(app, staffService, app.config.oidc);
+
+    app.adminNavigation.add({
+      label: 'People',
+      href: '/admin/people',
+      order: 50,
+      dashboard: { describe: () => 'staff accounts, their roles and how they sign in.' },
+    });
+    await app.register(peopleAdminRoutes);
   },
-  { name: 'staff', dependencies: ['session', 'views'] },
+  { name: 'staff', dependencies: ['session', 'views', 'admin-shell'] },
 );
+
+/** What the staff layout needs about who is signed in, for the page at `path` (the admin shell's layoutContext). */
+export function staffLayoutContext(request: FastifyRequest, path: string) {
+  const staff = request.staff;
+  return {
+    staff,
+    staffRoleLabel: staff ? ROLE_LABELS[staff.role] : '',
+    staffNavigation: staff ? staffNavigation(staff, path) : [],
+  };
+}

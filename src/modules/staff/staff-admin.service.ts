@@ -15,6 +15,7 @@ import { enqueueEmail } from '../../infra/mailer/email.jobs.js';
 import type { Body, OrganisationsService, Team } from '../organisations/organisations.service.js';
 import { twoFactorChangedEmail } from './staff-emails.js';
 import * as repo from './staff.repository.js';
+import { audit as writeAudit, type AuditAction } from '../audit/index.js';
 import { ROLE_LABELS, type FieldProblems, type StaffService } from './staff.service.js';
 
 export const STAFF_ROLES: StaffRole[] = ['agent', 'officer', 'team_lead', 'admin'];
@@ -298,7 +299,7 @@ export class StaffAdminService {
   async #act(
     actor: AdminActor,
     id: string,
-    action: string,
+    action: AuditAction,
     change: (trx: Kysely<Database>, person: Person, now: Date) => Promise<string | undefined>,
     extraDetail: () => Record<string, unknown> = () => ({}),
   ): Promise<ActionOutcome> {
@@ -371,10 +372,10 @@ function ordered(problems: FieldProblems): FieldProblems {
 function audit(
   trx: Kysely<Database>,
   actor: AdminActor,
-  action: string,
+  action: AuditAction,
   detail: Record<string, unknown>,
 ): Promise<void> {
-  return repo.writeAudit(trx, {
+  return writeAudit(trx, {
     staffId: actor.id,
     action,
     detail,

@@ -385,26 +385,6 @@ export async function unlockAccount(db: Executor, id: string): Promise<void> {
 }
 
 /**
- * One row of the audit trail (`audit_event`, whose reading side is casework's). Written here too, in the
- * same transaction as the change to the account it records.
- */
-export async function writeAudit(
-  db: Executor,
-  entry: { staffId: string; action: string; detail: Record<string, unknown>; ip?: string },
-): Promise<void> {
-  await db
-    .insertInto('audit_event')
-    .values({
-      staff_user_id: entry.staffId,
-      action: entry.action,
-      case_id: null,
-      detail: JSON.stringify(entry.detail),
-      ip: entry.ip ?? null,
-    })
-    .execute();
-}
-
-/**
  * A new account for someone the identity provider vouched for, with no password (they sign in through
  * the provider). Of two first sign-ins at once, one inserts and the other finds nothing to insert:
  * undefined, and the caller reads the row the other made.

@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FormErrors } from '../../lib/forms.js';
-import { writeAudit } from './staff.repository.js';
+import { audit } from '../audit/index.js';
 import { formatTime } from './staff-emails.js';
 import { ROLE_LABELS, type FieldProblems, type PendingSignIn, type StaffUser } from './staff.service.js';
 
@@ -148,7 +148,7 @@ export async function startSignedInSession(
   session.staffUserId = staffId;
   if (via) session.data[SESSION_KEYS.signedInWith] = via;
   await request.saveSession();
-  await writeAudit(request.server.db, {
+  await audit(request.server.db, {
     staffId,
     action: 'staff.signed_in',
     detail: { how, ...detail },
@@ -161,7 +161,7 @@ export async function endSession(request: FastifyRequest): Promise<void> {
   const staffId = (await request.loadSession())?.staffUserId;
   await request.destroySession();
   if (staffId)
-    await writeAudit(request.server.db, { staffId, action: 'staff.signed_out', detail: {}, ip: request.ip });
+    await audit(request.server.db, { staffId, action: 'staff.signed_out', detail: {}, ip: request.ip });
 }
 
 /** Whether this session was signed in through the identity provider (so our TOTP is not asked for). */

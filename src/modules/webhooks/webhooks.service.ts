@@ -20,7 +20,7 @@ import type { Database } from '../../db/database.js';
 import type { JobContext, Jobs } from '../../infra/jobs/jobs.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
-import { audit } from '../casework/casework.repository.js';
+import { audit } from '../audit/index.js';
 import type {
   CaseEvent,
   CaseEventType,
