@@ -83,6 +83,16 @@ describe('delivery administration pages in a browser', () => {
       reporter: { name: 'Rosa Resident', email: 'rosa@example.org' },
       channel: 'web',
     });
+    // The delivery is made by the delivery module's case-event subscriber, a moment after the case.
+    for (let i = 0; i < 250; i++) {
+      const made = await app.db
+        .selectFrom('case_delivery')
+        .select('id')
+        .where('case_id', '=', result.case.id)
+        .executeTakeFirst();
+      if (made) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     // The file mailbox never fails, so the failure is written as the worker would after its last attempt.
     await app.db
       .updateTable('case_delivery')
