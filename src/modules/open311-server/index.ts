@@ -17,7 +17,7 @@
  * /open311/. Keys come in the form body or the query string, never a cookie, so there is no CSRF check.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import { readMultipartForm, type MultipartForm } from '../photos/photos.routes.js';
@@ -57,8 +57,12 @@ const FieldValue = Type.Union([
   Type.Array(Type.String({ maxLength: 20_000 }), { maxItems: 100 }),
 ]);
 const Fields = Type.Object({}, { additionalProperties: FieldValue, maxProperties: 500 });
-/** A multipart POST (photos) has no parsed body: readMultipartForm reads it, within its own limits. */
-const FormBody = Type.Union([Type.Null(), Fields]);
+/**
+ * The same, or nothing: a multipart POST (photos) has no parsed body, as readMultipartForm reads it
+ * within its own limits. A type list rather than a union with null, so that a field too long is
+ * reported once, not also as "must be null".
+ */
+const FormBody = Type.Unsafe<Static<typeof Fields> | null>({ ...Fields, type: ['object', 'null'] });
 
 /** "services.xml" → ["services", "xml"]; any other extension is a 404, as mySociety's server says it. */
 function splitFile(file: string): { name: string; format: Format } {
