@@ -34,6 +34,15 @@ declare module 'fastify' {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/**
+ * The `_csrf` field of a parsed form or JSON body (or of the query string), if it is a string. This hook
+ * runs for every route before validation, so the part is whatever the parser made of it: read, not cast.
+ */
+function csrfField(part: unknown): string | undefined {
+  if (typeof part !== 'object' || part === null || !('_csrf' in part)) return undefined;
+  return typeof part._csrf === 'string' ? part._csrf : undefined;
+}
+
 function tokensMatch(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
@@ -89,13 +98,9 @@ export default fp(
       }
 
       const session = await request.loadSession();
-      const body = request.body as Record<string, unknown> | undefined;
-      const query = request.query as Record<string, unknown> | undefined;
       const sent =
-        (typeof body?._csrf === 'string' ? body._csrf : undefined) ??
-        (request.routeOptions.config?.csrfInQuery && typeof query?._csrf === 'string'
-          ? query._csrf
-          : undefined) ??
+        csrfField(request.body) ??
+        (request.routeOptions.config?.csrfInQuery ? csrfField(request.query) : undefined) ??
         (typeof request.headers['x-csrf-token'] === 'string' ? request.headers['x-csrf-token'] : undefined);
       if (!session && sent && request.routeOptions.config?.csrfOnMissingSession === 'recover') {
         request.sessionExpired = true;

@@ -7,9 +7,10 @@
  *   POST      /admin/api-clients/:id/revoke   revoke a client's key (it stops working at once)
  */
 import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { RenderAdminPage } from '../../infra/admin/index.js';
 import { boundedField } from '../../infra/admin/index.js';
+import { buttonForm, typed } from '../../infra/typed-routes.js';
 import { formatDateTime } from '../../lib/dates.js';
 import { AppError } from '../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../lib/forms.js';
@@ -37,7 +38,7 @@ function actorOf(request: FastifyRequest): KeyAdmin {
   return { id: staff.id, role: staff.role, ip: request.ip };
 }
 
-function readForm(body: Record<string, unknown>): ClientInput {
+function readForm(body: Static<typeof clientForm>): ClientInput {
   return {
     name: asText(body.name),
     scopes: asList(body.scopes),
@@ -49,9 +50,10 @@ function readForm(body: Record<string, unknown>): ClientInput {
 }
 
 export async function registerApiClientRoutes(
-  app: FastifyInstance,
+  instance: FastifyInstance,
   { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
 ): Promise<void> {
+  const app = typed(instance);
   const { apiClients, domain } = app;
 
   async function formView(values: ClientInput, errors?: FormErrors) {
@@ -100,7 +102,7 @@ export async function registerApiClientRoutes(
         domain.organisations.bodies(),
         domain.services.list({ activeOnly: false }),
       ]);
-      const revokedId = (request.query as { revoked?: string }).revoked;
+      const revokedId = request.query.revoked;
       const revoked = clients.find((c) => c.id === revokedId);
       return render(request, reply, `${VIEWS}clients.njk`, {
         revoked: revoked ? `The key for ${revoked.name} is revoked: it no longer works` : undefined,
@@ -143,7 +145,7 @@ export async function registerApiClientRoutes(
     '/admin/api-clients/new',
     { ...adminOnly, schema: { body: clientForm } },
     async (request, reply) => {
-      const values = readForm(request.body as Record<string, unknown>);
+      const values = readForm(request.body);
       try {
         const { client, key } = await apiClients.createByAdmin(actorOf(request), values);
         // Shown in this response only: not in a URL, not kept in the session, not cached.
@@ -161,9 +163,9 @@ export async function registerApiClientRoutes(
 
   app.post(
     '/admin/api-clients/:id/revoke',
-    { ...adminOnly, schema: { params: idParams } },
+    { ...adminOnly, schema: { params: idParams, body: buttonForm } },
     async (request, reply) => {
-      const client = await apiClients.revokeByAdmin(actorOf(request), (request.params as { id: string }).id);
+      const client = await apiClients.revokeByAdmin(actorOf(request), request.params.id);
       return reply.redirect(`/admin/api-clients?revoked=${client.id}`, 303);
     },
   );

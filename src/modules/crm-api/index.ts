@@ -10,8 +10,8 @@
  *   PUT  /api/v1/cases/{reference}/external-reference   record the CRM's id for the case
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
-import type { CaseStatus } from '../../db/database.js';
+import { Type } from 'typebox';
+import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import { authenticateKey, IdempotencyHeaders, idempotentWrite } from '../api-clients/api-auth.js';
 import type { ApiClient } from '../api-clients/api-clients.service.js';
@@ -97,7 +97,16 @@ declare module 'fastify' {
   }
 }
 
-export default async function crmApi(app: FastifyInstance): Promise<void> {
+/**
+ * The case view types its team's name as nullable (it comes through a left join), though a team always
+ * has a name; the response schema, which the type provider checks replies against, says string.
+ */
+function teamNamed<T extends { team: { code: string; name: string | null } | null }>(view: T) {
+  return { ...view, team: view.team ? { code: view.team.code, name: view.team.name ?? '' } : null };
+}
+
+export default async function crmApi(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
   const service = new CrmApiService(app.db, app.cases, app.config.baseUrl);
   app.decorateRequest('crmClient', undefined);
   const requireScope = (scope: string) => async (request: FastifyRequest) => {
@@ -107,7 +116,6 @@ export default async function crmApi(app: FastifyInstance): Promise<void> {
   const read = { config: { csrf: false, rateLimit: { max: 600, timeWindow: '1 minute' } } };
   const write = { config: { csrf: false, rateLimit: { max: 240, timeWindow: '1 minute' } } };
   const security = [{ apiKey: [] }];
-  const reference = (request: FastifyRequest) => (request.params as { reference: string }).reference;
 
   app.get(
     '/api/v1/cases',
@@ -133,25 +141,20 @@ export default async function crmApi(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const q = request.query as {
-        updated_since?: string;
-        status?: CaseStatus;
-        service?: string;
-        cursor?: string;
-        limit?: number;
-      };
+      const q = request.query;
       const since = q.updated_since ? new Date(q.updated_since) : undefined;
       if (since && Number.isNaN(since.getTime()))
         throw new AppError('validation_failed', 'updated_since must be a date and time', [
           { field: '/updated_since', message: 'Give a date and time like 2026-11-24T09:00:00Z' },
         ]);
-      return service.list(request.crmClient!, {
+      const page = await service.list(request.crmClient!, {
         ...(since ? { updatedSince: since } : {}),
         ...(q.status ? { status: q.status } : {}),
         ...(q.service ? { serviceCode: q.service } : {}),
         ...(q.cursor ? { cursor: q.cursor } : {}),
         limit: q.limit ?? 50,
       });
+      return { ...page, cases: page.cases.map(teamNamed) };
     },
   );
 
@@ -169,7 +172,7 @@ export default async function crmApi(app: FastifyInstance): Promise<void> {
         response: { 200: CrmCaseWithTimeline },
       },
     },
-    async (request) => service.get(request.crmClient!, reference(request)),
+    async (request) => teamNamed(await service.get(request.crmClient!, request.params.reference)),
   );
 
   app.post(
@@ -190,15 +193,17 @@ export default async function crmApi(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const body = request.body as Static<typeof StatusBody>;
-      return idempotentWrite(app.db, request.crmClient!, request, reply, async () => ({
+      const { body } = request;
+      // idempotentWrite sends the reply itself (the answer, or the stored one for a replayed key).
+      await idempotentWrite(app.db, request.crmClient!, request, reply, async () => ({
         status: 200,
-        body: await service.changeStatus(request.crmClient!, reference(request), {
+        body: await service.changeStatus(request.crmClient!, request.params.reference, {
           status: body.status,
           ...(body.public_update !== undefined ? { publicUpdate: body.public_update } : {}),
           ...(body.outcome !== undefined ? { outcome: body.outcome } : {}),
         }),
       }));
+      return reply;
     },
   );
 
@@ -220,11 +225,13 @@ export default async function crmApi(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const body = request.body as Static<typeof UpdateBody>;
-      return idempotentWrite(app.db, request.crmClient!, request, reply, async () => ({
+      const { body } = request;
+      // idempotentWrite sends the reply itself (the answer, or the stored one for a replayed key).
+      await idempotentWrite(app.db, request.crmClient!, request, reply, async () => ({
         status: 200,
-        body: await service.addPublicUpdate(request.crmClient!, reference(request), body.text),
+        body: await service.addPublicUpdate(request.crmClient!, request.params.reference, body.text),
       }));
+      return reply;
     },
   );
 
@@ -246,15 +253,17 @@ export default async function crmApi(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const body = request.body as Static<typeof ExternalReferenceBody>;
-      return idempotentWrite(app.db, request.crmClient!, request, reply, async () => ({
+      const { body } = request;
+      // idempotentWrite sends the reply itself (the answer, or the stored one for a replayed key).
+      await idempotentWrite(app.db, request.crmClient!, request, reply, async () => ({
         status: 200,
         body: await service.setExternalReference(
           request.crmClient!,
-          reference(request),
+          request.params.reference,
           body.external_reference,
         ),
       }));
+      return reply;
     },
   );
 

@@ -9,9 +9,10 @@
  *   GET       /admin/delivery/inbound                  email to the reply address that was not threaded
  */
 import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { RenderAdminPage } from '../../infra/admin/index.js';
 import { boundedField } from '../../infra/admin/index.js';
+import { buttonForm, typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../lib/forms.js';
 import { open311Settings } from './open311/open311-delivery.js';
@@ -44,7 +45,7 @@ function actorOf(request: FastifyRequest): Admin {
   return { id: staff.id, role: staff.role, ip: request.ip };
 }
 
-function readTargetForm(body: Record<string, unknown>): TargetInput {
+function readTargetForm(body: Static<typeof targetForm>): TargetInput {
   const options = asList(body.options);
   return {
     bodyCode: asText(body.bodyCode),
@@ -65,9 +66,10 @@ function formErrorsFrom(error: unknown): FormErrors {
 }
 
 export async function registerDeliveryRoutes(
-  app: FastifyInstance,
+  instance: FastifyInstance,
   { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
 ): Promise<void> {
+  const app = typed(instance);
   const { service: delivery } = app.delivery;
   const { domain } = app;
 
@@ -111,29 +113,37 @@ export async function registerDeliveryRoutes(
     };
   }
 
-  app.get('/admin/delivery', adminOnly, async (request, reply) => {
-    const actor = actorOf(request);
-    const [targets, troubled] = await Promise.all([delivery.targets(actor), delivery.troubled(actor)]);
-    const saved = SAVED[(request.query as { saved?: string }).saved ?? ''];
-    return render(request, reply, `${VIEWS}targets.njk`, {
-      saved,
-      methods: delivery.methods,
-      targetRows: targets.map((t) => [
-        {
-          html: `<a class="govuk-link" href="/admin/delivery/${t.method === 'open311' ? 'open311' : 'targets'}/${t.id}">${escape(t.body_name)}</a>`,
-        },
-        { text: t.service_name ?? 'All services' },
-        { text: METHOD_LABELS[t.method] },
-        { text: t.method === 'email' ? t.email.email : open311Settings(t.settings).endpoint },
-        { text: t.active ? 'Sending' : 'Turned off' },
-      ]),
-      troubled: troubled.map((d) => ({
-        ...d,
-        stateLabel: d.state === 'failed' ? 'Failed' : 'Retrying',
-        destination: d.method === 'email' ? emailSettings(d.target_settings).email : METHOD_LABELS[d.method],
-      })),
-    });
-  });
+  app.get(
+    '/admin/delivery',
+    {
+      ...adminOnly,
+      schema: { querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 20 })) }) },
+    },
+    async (request, reply) => {
+      const actor = actorOf(request);
+      const [targets, troubled] = await Promise.all([delivery.targets(actor), delivery.troubled(actor)]);
+      const saved = SAVED[request.query.saved ?? ''];
+      return render(request, reply, `${VIEWS}targets.njk`, {
+        saved,
+        methods: delivery.methods,
+        targetRows: targets.map((t) => [
+          {
+            html: `<a class="govuk-link" href="/admin/delivery/${t.method === 'open311' ? 'open311' : 'targets'}/${t.id}">${escape(t.body_name)}</a>`,
+          },
+          { text: t.service_name ?? 'All services' },
+          { text: METHOD_LABELS[t.method] },
+          { text: t.method === 'email' ? t.email.email : open311Settings(t.settings).endpoint },
+          { text: t.active ? 'Sending' : 'Turned off' },
+        ]),
+        troubled: troubled.map((d) => ({
+          ...d,
+          stateLabel: d.state === 'failed' ? 'Failed' : 'Retrying',
+          destination:
+            d.method === 'email' ? emailSettings(d.target_settings).email : METHOD_LABELS[d.method],
+        })),
+      });
+    },
+  );
 
   app.get('/admin/delivery/new', adminOnly, async (request, reply) =>
     render(request, reply, `${VIEWS}target-form.njk`, {
@@ -150,7 +160,7 @@ export async function registerDeliveryRoutes(
   );
 
   app.post('/admin/delivery/new', { ...adminOnly, schema: { body: targetForm } }, async (request, reply) => {
-    const values = readTargetForm(request.body as Record<string, unknown>);
+    const values = readTargetForm(request.body);
     try {
       await delivery.saveEmailTarget(actorOf(request), undefined, values);
       return reply.redirect('/admin/delivery?saved=added', 303);
@@ -168,7 +178,7 @@ export async function registerDeliveryRoutes(
     '/admin/delivery/targets/:id',
     { ...adminOnly, schema: { params: idParams } },
     async (request, reply) => {
-      const target = await delivery.target(actorOf(request), (request.params as { id: string }).id);
+      const target = await delivery.target(actorOf(request), request.params.id);
       const [bodies, services] = await Promise.all([
         domain.organisations.bodies(),
         domain.services.list({ activeOnly: false }),
@@ -193,8 +203,8 @@ export async function registerDeliveryRoutes(
     '/admin/delivery/targets/:id',
     { ...adminOnly, schema: { params: idParams, body: targetForm } },
     async (request, reply) => {
-      const target = await delivery.target(actorOf(request), (request.params as { id: string }).id);
-      const values = readTargetForm(request.body as Record<string, unknown>);
+      const target = await delivery.target(actorOf(request), request.params.id);
+      const values = readTargetForm(request.body);
       try {
         await delivery.saveEmailTarget(actorOf(request), target.id, values);
         return reply.redirect('/admin/delivery?saved=changed', 303);
@@ -212,9 +222,9 @@ export async function registerDeliveryRoutes(
 
   app.post(
     '/admin/delivery/deliveries/:id/retry',
-    { ...adminOnly, schema: { params: idParams } },
+    { ...adminOnly, schema: { params: idParams, body: buttonForm } },
     async (request, reply) => {
-      await delivery.retryNow(actorOf(request), (request.params as { id: string }).id);
+      await delivery.retryNow(actorOf(request), request.params.id);
       return reply.redirect('/admin/delivery?saved=retried', 303);
     },
   );

@@ -9,10 +9,12 @@ import { simpleParser } from 'mailparser';
 import { Type } from 'typebox';
 import { AppError } from '../../lib/errors.js';
 import { FileMailer } from '../../infra/mailer/mailer.js';
+import { buttonForm, typed } from '../../infra/typed-routes.js';
 
 const EML_NAME = /^[0-9TZ-]+-[0-9a-f]{8}\.eml$/;
 
-export default async function devMailboxModule(app: FastifyInstance): Promise<void> {
+export default async function devMailboxModule(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
   const mailer = app.mailer;
   const folder = mailer instanceof FileMailer ? mailer.folder : undefined;
 
@@ -54,7 +56,7 @@ export default async function devMailboxModule(app: FastifyInstance): Promise<vo
     return reply.view('dev-mailbox/views/list.njk', { rows, mailerKind: mailer.kind, folder });
   });
 
-  app.post('/dev/mail/clear', async (_request, reply) => {
+  app.post('/dev/mail/clear', { schema: { body: buttonForm } }, async (_request, reply) => {
     for (const name of await listFiles()) await fs.rm(path.join(folder!, name), { force: true });
     return reply.redirect('/dev/mail', 303);
   });
@@ -63,7 +65,7 @@ export default async function devMailboxModule(app: FastifyInstance): Promise<vo
     '/dev/mail/:name',
     { schema: { params: Type.Object({ name: Type.String({ maxLength: 100 }) }) } },
     async (request, reply) => {
-      const { name } = request.params as { name: string };
+      const { name } = request.params;
       const message = await readMessage(name);
       const headers = [...message.headers.entries()]
         .filter(([key]) => !['content-type', 'mime-version', 'content-transfer-encoding'].includes(key))
@@ -91,7 +93,7 @@ export default async function devMailboxModule(app: FastifyInstance): Promise<vo
     '/dev/mail/:name/html',
     { schema: { params: Type.Object({ name: Type.String({ maxLength: 100 }) }) } },
     async (request, reply) => {
-      const { name } = request.params as { name: string };
+      const { name } = request.params;
       const message = await readMessage(name);
       if (!message.html) throw new AppError('not_found');
       return reply

@@ -11,6 +11,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
+import { typed } from '../../infra/typed-routes.js';
 
 /** How long browsers may reuse an answer. */
 const CACHE_CONTROL = 'public, max-age=300';
@@ -57,7 +58,8 @@ const ReverseReply = Type.Object({
   address: Type.Optional(Type.String()),
 });
 
-export default async function placesRoutes(app: FastifyInstance): Promise<void> {
+export default async function placesRoutes(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
   const { gazetteer } = app.domain;
 
   app.get(
@@ -67,7 +69,7 @@ export default async function placesRoutes(app: FastifyInstance): Promise<void> 
       config: { rateLimit: { max: 300, timeWindow: '1 minute' } },
     },
     async (request, reply): Promise<Static<typeof SearchReply>> => {
-      const { q, limit } = request.query as Static<typeof SearchQuery>;
+      const { q, limit } = request.query;
       const results = await gazetteer.search(q, { limit });
       reply.header('cache-control', CACHE_CONTROL);
       return {
@@ -90,7 +92,7 @@ export default async function placesRoutes(app: FastifyInstance): Promise<void> 
       config: { rateLimit: { max: 120, timeWindow: '1 minute' } },
     },
     async (request, reply): Promise<Static<typeof ReverseReply>> => {
-      const { lat, lon } = request.query as Static<typeof ReverseQuery>;
+      const { lat, lon } = request.query;
       const [description, near] = await Promise.all([
         gazetteer.describePoint(lon, lat),
         gazetteer.nearest(lon, lat, { kinds: ['address', 'street'], maxMetres: 250 }),

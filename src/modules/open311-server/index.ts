@@ -17,6 +17,8 @@
  * /open311/. Keys come in the form body or the query string, never a cookie, so there is no CSRF check.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import { readMultipartForm, type MultipartForm } from '../photos/photos.routes.js';
 import {
@@ -43,6 +45,25 @@ declare module 'fastify' {
 
 export const OPEN311_BASE = '/open311/v2';
 
+/** "requests.xml", "services/{code}.json", ...: checked by splitFile and the service, so a bad one is a 404. */
+const FileParams = Type.Object({ file: Type.String({ maxLength: 200 }) });
+/**
+ * A field as clients send it: once, repeated, or (in a JSON body) a number or flag, coerced to a string.
+ * Which fields mean what is read tolerantly by open311-input.ts, so these are bounds against abuse only,
+ * well above the service's own limits (a 4,000-character description), which answer in words.
+ */
+const FieldValue = Type.Union([
+  Type.String({ maxLength: 20_000 }),
+  Type.Array(Type.String({ maxLength: 20_000 }), { maxItems: 100 }),
+]);
+const Fields = Type.Object({}, { additionalProperties: FieldValue, maxProperties: 500 });
+/**
+ * The same, or nothing: a multipart POST (photos) has no parsed body, as readMultipartForm reads it
+ * within its own limits. A type list rather than a union with null, so that a field too long is
+ * reported once, not also as "must be null".
+ */
+const FormBody = Type.Unsafe<Static<typeof Fields> | null>({ ...Fields, type: ['object', 'null'] });
+
 /** "services.xml" → ["services", "xml"]; any other extension is a 404, as mySociety's server says it. */
 function splitFile(file: string): { name: string; format: Format } {
   const match = /^(.+)\.(xml|json)$/.exec(file);
@@ -54,7 +75,8 @@ function send(reply: FastifyReply, format: Format, node: Node, status = 200): Fa
   return reply.status(status).type(CONTENT_TYPES[format]).send(render(node, format));
 }
 
-export default async function open311Server(app: FastifyInstance): Promise<void> {
+export default async function open311Server(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
   const server = new Open311ServerService(app.db, {
     services: app.domain.services,
     gazetteer: app.domain.gazetteer,
@@ -98,11 +120,17 @@ export default async function open311Server(app: FastifyInstance): Promise<void>
     },
     max: async (request: FastifyRequest) => (await clientOf(request))?.rateLimitPerMinute ?? defaultMax,
   });
-  const read = { config: { csrf: false, rateLimit: limit(600) } };
-  const write = { config: { csrf: false, rateLimit: limit(240) } };
+  const read = {
+    config: { csrf: false, rateLimit: limit(600) },
+    schema: { params: FileParams, querystring: Fields },
+  };
+  const write = {
+    config: { csrf: false, rateLimit: limit(240) },
+    schema: { params: FileParams, querystring: Fields, body: FormBody },
+  };
 
   app.get(`${OPEN311_BASE}/:file`, read, async (request, reply) => {
-    const { name, format } = splitFile((request.params as { file: string }).file);
+    const { name, format } = splitFile(request.params.file);
     const query = asForm(request.query);
     switch (name) {
       case 'discovery':
@@ -121,7 +149,7 @@ export default async function open311Server(app: FastifyInstance): Promise<void>
   });
 
   app.post(`${OPEN311_BASE}/:file`, write, async (request, reply) => {
-    const { name, format } = splitFile((request.params as { file: string }).file);
+    const { name, format } = splitFile(request.params.file);
     // FixMyStreet posts multipart (files photo1, photo2...) when it uploads photos; form-encoded otherwise.
     let multipart: MultipartForm | undefined;
     if (request.isMultipart()) {
@@ -148,18 +176,18 @@ export default async function open311Server(app: FastifyInstance): Promise<void>
   });
 
   app.get(`${OPEN311_BASE}/services/:file`, read, async (request, reply) => {
-    const { name, format } = splitFile((request.params as { file: string }).file);
+    const { name, format } = splitFile(request.params.file);
     reply.header('cache-control', 'public, max-age=300');
     return send(reply, format, serviceDefinitionNode(await server.serviceDefinition(name)));
   });
 
   app.get(`${OPEN311_BASE}/requests/:file`, read, async (request, reply) => {
-    const { name, format } = splitFile((request.params as { file: string }).file);
+    const { name, format } = splitFile(request.params.file);
     return send(reply, format, requestsNode([await server.request(name)]));
   });
 
   app.get(`${OPEN311_BASE}/tokens/:file`, read, async (request, reply) => {
-    const { name, format } = splitFile((request.params as { file: string }).file);
+    const { name, format } = splitFile(request.params.file);
     return send(reply, format, createdNode([await server.token(name)]));
   });
 }

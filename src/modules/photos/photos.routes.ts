@@ -14,7 +14,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 // For its declarations of request.parts() and friends.
 import type {} from '@fastify/multipart';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
+import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import { photoMessages, PhotoRejectedError } from './photo-processing.js';
 import type { PhotoService, PhotoVariant } from './photos.service.js';
@@ -32,6 +33,7 @@ const Params = Type.Object({
 });
 
 const VARIANTS: ReadonlySet<string> = new Set<PhotoVariant>(['full', 'thumbnail']);
+const isVariant = (variant: string): variant is PhotoVariant => VARIANTS.has(variant);
 
 /**
  * Public photos may sit in shared caches, but not for long, so that a photo an officer later hides is
@@ -39,7 +41,11 @@ const VARIANTS: ReadonlySet<string> = new Set<PhotoVariant>(['full', 'thumbnail'
  */
 const CACHE_CONTROL = { public: 'public, max-age=300', owner: 'private, max-age=300' } as const;
 
-export default async function photoRoutes(app: FastifyInstance, opts: PhotoRoutesOptions): Promise<void> {
+export default async function photoRoutes(
+  instance: FastifyInstance,
+  opts: PhotoRoutesOptions,
+): Promise<void> {
+  const app = typed(instance);
   const { photos, ownerKeyFor } = opts;
 
   app.get(
@@ -50,9 +56,9 @@ export default async function photoRoutes(app: FastifyInstance, opts: PhotoRoute
       config: { rateLimit: { max: 600, timeWindow: '1 minute' } },
     },
     async (request, reply) => {
-      const { id, variant } = request.params as Static<typeof Params>;
-      const content = VARIANTS.has(variant)
-        ? await photos.readForViewer(id, variant as PhotoVariant, () => ownerKeyFor(request))
+      const { id, variant } = request.params;
+      const content = isVariant(variant)
+        ? await photos.readForViewer(id, variant, () => ownerKeyFor(request))
         : undefined;
       if (!content) {
         // The site's own (rate-limited) 404, identical to any unknown address.

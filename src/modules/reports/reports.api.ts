@@ -5,7 +5,8 @@
  */
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
+import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import type { ApiClient, ApiClientsService } from '../api-clients/api-clients.service.js';
 import { bearerKey, IdempotencyHeaders } from '../api-clients/api-auth.js';
@@ -105,9 +106,10 @@ function sameToken(a: string, b: string): boolean {
 }
 
 export default async function reportsApi(
-  app: FastifyInstance,
+  instance: FastifyInstance,
   opts: { intake: IntakeService; apiClients: ApiClientsService },
 ): Promise<void> {
+  const app = typed(instance);
   const { intake, apiClients } = opts;
   app.decorateRequest('apiClient', undefined);
 
@@ -148,7 +150,7 @@ export default async function reportsApi(
       },
     },
     async (request, reply) => {
-      const body = request.body as Static<typeof ReportRequest>;
+      const { body } = request;
       const client = request.apiClient;
       if (client?.serviceCodes.length && !client.serviceCodes.includes(body.service_code)) {
         throw new AppError('forbidden', `This API key may not report to the service "${body.service_code}"`);
@@ -251,7 +253,7 @@ export default async function reportsApi(
       },
     },
     async (request, reply) => {
-      const q = request.query as { lat: number; lon: number; service?: string; radius?: number };
+      const q = request.query;
       const reports = await app.domain.reports.nearbyOpen(
         { lat: q.lat, lon: q.lon },
         q.radius ?? app.config.CIVICDESK_DUPLICATE_RADIUS_METRES,
@@ -291,9 +293,12 @@ export default async function reportsApi(
       },
     },
     async (request, reply) => {
-      const [minLon, minLat, maxLon, maxLat] = (request.query as { bbox: string }).bbox
-        .split(',')
-        .map(Number) as [number, number, number, number];
+      const [minLon, minLat, maxLon, maxLat] = request.query.bbox.split(',').map(Number) as [
+        number,
+        number,
+        number,
+        number,
+      ];
       if (!(minLon < maxLon && minLat < maxLat) || maxLat - minLat > 1 || maxLon - minLon > 2) {
         throw new AppError(
           'validation_failed',
@@ -315,9 +320,7 @@ export default async function reportsApi(
       },
     },
     async (request) => {
-      const view = await app.domain.reports.publicView(
-        (request.params as { reference: string }).reference.toUpperCase(),
-      );
+      const view = await app.domain.reports.publicView(request.params.reference.toUpperCase());
       if (!view) throw new AppError('not_found', 'There is no public report with that reference');
       return {
         reference: view.reference,

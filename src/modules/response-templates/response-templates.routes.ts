@@ -7,9 +7,10 @@
  *   POST      /admin/response-templates/:id/delete   delete one
  */
 import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { RenderAdminPage } from '../../infra/admin/index.js';
 import { boundedField } from '../../infra/admin/index.js';
+import { buttonForm, typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import { asText, FormErrors } from '../../lib/forms.js';
 import { STATUS_LABELS } from '../../lib/case-status.js';
@@ -47,9 +48,10 @@ const placeholderHint =
     .join(', ');
 
 export async function registerResponseTemplateRoutes(
-  app: FastifyInstance,
+  instance: FastifyInstance,
   { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
 ): Promise<void> {
+  const app = typed(instance);
   const templates = app.responseTemplates;
 
   function formView(values: ResponseTemplateInput, extra: Record<string, unknown>, errors?: FormErrors) {
@@ -69,7 +71,7 @@ export async function registerResponseTemplateRoutes(
     };
   }
 
-  function readForm(body: Record<string, unknown>): ResponseTemplateInput {
+  function readForm(body: Static<typeof templateForm>): ResponseTemplateInput {
     return {
       name: asText(body.name),
       setsStatus: asText(body.setsStatus),
@@ -84,17 +86,26 @@ export async function registerResponseTemplateRoutes(
     return errors;
   }
 
-  app.get('/admin/response-templates', adminOnly, async (request, reply) => {
-    const list = await templates.list();
-    return render(request, reply, `${VIEWS}templates.njk`, {
-      saved: SAVED[(request.query as { saved?: string }).saved ?? ''],
-      rows: list.map((t) => [
-        { html: `<a class="govuk-link" href="/admin/response-templates/${t.id}">${escapeHtml(t.name)}</a>` },
-        { text: t.setsStatus ? STATUS_LABELS[t.setsStatus] : 'Unchanged' },
-        { text: t.body.length > 80 ? `${t.body.slice(0, 80)}…` : t.body },
-      ]),
-    });
-  });
+  app.get(
+    '/admin/response-templates',
+    {
+      ...adminOnly,
+      schema: { querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 20 })) }) },
+    },
+    async (request, reply) => {
+      const list = await templates.list();
+      return render(request, reply, `${VIEWS}templates.njk`, {
+        saved: SAVED[request.query.saved ?? ''],
+        rows: list.map((t) => [
+          {
+            html: `<a class="govuk-link" href="/admin/response-templates/${t.id}">${escapeHtml(t.name)}</a>`,
+          },
+          { text: t.setsStatus ? STATUS_LABELS[t.setsStatus] : 'Unchanged' },
+          { text: t.body.length > 80 ? `${t.body.slice(0, 80)}…` : t.body },
+        ]),
+      });
+    },
+  );
 
   app.get('/admin/response-templates/new', adminOnly, async (request, reply) =>
     render(
@@ -109,7 +120,7 @@ export async function registerResponseTemplateRoutes(
     '/admin/response-templates/new',
     { ...adminOnly, schema: { body: templateForm } },
     async (request, reply) => {
-      const values = readForm(request.body as Record<string, unknown>);
+      const values = readForm(request.body);
       try {
         await templates.save(actorOf(request), undefined, values);
         return reply.redirect('/admin/response-templates?saved=added', 303);
@@ -125,7 +136,7 @@ export async function registerResponseTemplateRoutes(
     '/admin/response-templates/:id',
     { ...adminOnly, schema: { params: idParams } },
     async (request, reply) => {
-      const id = (request.params as { id: string }).id;
+      const id = request.params.id;
       const template = await templates.get(id);
       if (!template) throw new AppError('not_found', 'There is no such response template');
       return render(
@@ -144,8 +155,8 @@ export async function registerResponseTemplateRoutes(
     '/admin/response-templates/:id',
     { ...adminOnly, schema: { params: idParams, body: templateForm } },
     async (request, reply) => {
-      const id = (request.params as { id: string }).id;
-      const values = readForm(request.body as Record<string, unknown>);
+      const id = request.params.id;
+      const values = readForm(request.body);
       try {
         await templates.save(actorOf(request), id, values);
         return reply.redirect('/admin/response-templates?saved=changed', 303);
@@ -164,9 +175,9 @@ export async function registerResponseTemplateRoutes(
 
   app.post(
     '/admin/response-templates/:id/delete',
-    { ...adminOnly, schema: { params: idParams } },
+    { ...adminOnly, schema: { params: idParams, body: buttonForm } },
     async (request, reply) => {
-      await templates.remove(actorOf(request), (request.params as { id: string }).id);
+      await templates.remove(actorOf(request), request.params.id);
       return reply.redirect('/admin/response-templates?saved=deleted', 303);
     },
   );

@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { buttonForm, typed } from '../../infra/typed-routes.js';
 import { FormErrors } from '../../lib/forms.js';
 import type { PasswordCheck, StaffService, StaffUser } from './staff.service.js';
 import { normaliseTotpCode } from './totp.js';
@@ -28,7 +29,8 @@ import {
 
 const FORM_RATE_LIMIT = { rateLimit: { max: 10, timeWindow: '1 minute' } };
 
-export function registerAccountRoutes(app: FastifyInstance, staffService: StaffService): void {
+export function registerAccountRoutes(instance: FastifyInstance, staffService: StaffService): void {
+  const app = typed(instance);
   const staffOnly = { preHandler: app.requireStaff() };
   const setUpOnly = { preHandler: app.requireStaff(undefined, { beforeTotpSetup: true }) };
 
@@ -63,7 +65,7 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
     async (request, reply) => {
       const staff = request.staff!;
       const account = await staffService.account(staff.id);
-      const { notice } = request.query as { notice?: string };
+      const { notice } = request.query;
       return renderStaffPage(
         request,
         reply,
@@ -78,13 +80,17 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
     },
   );
 
-  app.post('/staff/account/sign-out-everywhere', staffOnly, async (request, reply) => {
-    const staff = request.staff!;
-    const ended = await staffService.signOutEverywhere(staff.id);
-    request.log.info({ staffId: staff.id, sessions: ended }, 'staff signed out everywhere');
-    await request.destroySession();
-    return reply.redirect('/staff/sign-in?notice=signed-out-everywhere', 303);
-  });
+  app.post(
+    '/staff/account/sign-out-everywhere',
+    { ...staffOnly, schema: { body: buttonForm } },
+    async (request, reply) => {
+      const staff = request.staff!;
+      const ended = await staffService.signOutEverywhere(staff.id);
+      request.log.info({ staffId: staff.id, sessions: ended }, 'staff signed out everywhere');
+      await request.destroySession();
+      return reply.redirect('/staff/sign-in?notice=signed-out-everywhere', 303);
+    },
+  );
 
   // ---------------------------------------------------------------- change password
 
@@ -107,7 +113,7 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
     },
     async (request, reply) => {
       const staff = request.staff!;
-      const input = request.body as { currentPassword: string; newPassword: string; confirmPassword: string };
+      const input = request.body;
       const result = await staffService.changePassword(staff, input);
       if (result.outcome === 'locked') return lockedOut(request, reply, result.until);
       if (result.outcome === 'invalid') {
@@ -170,7 +176,7 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
       schema: { querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 500 })) }) },
     },
     async (request, reply) => {
-      const { next } = request.query as { next?: string };
+      const { next } = request.query;
       return setupPage(request, reply, request.staff!, { next: nextField(next) });
     },
   );
@@ -190,11 +196,7 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
     },
     async (request, reply) => {
       const staff = request.staff!;
-      const {
-        code,
-        password = '',
-        next,
-      } = request.body as { code: string; password?: string; next?: string };
+      const { code, password = '', next } = request.body;
       const errors = new FormErrors();
       // Moving to a different app replaces the second factor, so it needs the password too.
       if (staff.totpEnabled) {
@@ -259,7 +261,7 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
       const staff = request.staff!;
       if (!staff.totpEnabled) return reply.redirect('/staff/account', 303);
       const errors = new FormErrors();
-      const check = await checkPasswordField(staff, (request.body as { password: string }).password, errors);
+      const check = await checkPasswordField(staff, request.body.password, errors);
       if (check?.outcome === 'locked') return lockedOut(request, reply, check.until);
       if (check?.outcome !== 'ok') {
         return renderStaffPage(
@@ -302,7 +304,7 @@ export function registerAccountRoutes(app: FastifyInstance, staffService: StaffS
       if (!staff.totpEnabled || staffService.totpRequired(staff))
         return reply.redirect('/staff/account', 303);
       const errors = new FormErrors();
-      const check = await checkPasswordField(staff, (request.body as { password: string }).password, errors);
+      const check = await checkPasswordField(staff, request.body.password, errors);
       if (check?.outcome === 'locked') return lockedOut(request, reply, check.until);
       if (check?.outcome !== 'ok') {
         return renderStaffPage(

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { typed } from '../../infra/typed-routes.js';
 import type { OidcSettings } from '../../config.js';
 import { displayName, emailIsVerified, roleFromClaims } from '../../lib/oidc-claims.js';
 import { OidcClient, OidcError, type OidcFailure, type PendingOidcSignIn } from './oidc-client.js';
@@ -157,10 +158,11 @@ function readPendingOidc(data: Record<string, unknown> | undefined): PendingOidc
 }
 
 export function registerOidcRoutes(
-  app: FastifyInstance,
+  instance: FastifyInstance,
   staffService: StaffService,
   settings: OidcSettings,
 ): void {
+  const app = typed(instance);
   const oidc = new OidcClient(settings, `${app.config.baseUrl}${OIDC_CALLBACK_PATH}`, () =>
     staffService.now(),
   );
@@ -200,7 +202,7 @@ export function registerOidcRoutes(
       schema: { querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 500 })) }) },
     },
     async (request, reply) => {
-      const next = nextField((request.query as { next?: string }).next);
+      const next = nextField(request.query.next);
       let started: Awaited<ReturnType<OidcClient['start']>>;
       try {
         started = await oidc.start(next);

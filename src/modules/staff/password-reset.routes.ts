@@ -6,13 +6,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { typed } from '../../infra/typed-routes.js';
 import { FormErrors } from '../../lib/forms.js';
 import type { StaffService } from './staff.service.js';
 import { formErrors, noStore, renderStaffPage, SESSION_KEYS } from './staff.view-models.js';
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-export function registerPasswordResetRoutes(app: FastifyInstance, staffService: StaffService): void {
+export function registerPasswordResetRoutes(instance: FastifyInstance, staffService: StaffService): void {
+  const app = typed(instance);
   const linkMinutes = app.config.CIVICDESK_STAFF_PASSWORD_RESET_MINUTES;
 
   app.get('/staff/forgotten-password', async (request, reply) =>
@@ -26,7 +28,7 @@ export function registerPasswordResetRoutes(app: FastifyInstance, staffService: 
       schema: { body: Type.Object({ email: Type.String({ maxLength: 254 }) }) },
     },
     async (request, reply) => {
-      const { email } = request.body as { email: string };
+      const { email } = request.body;
       const errors = new FormErrors();
       if (!email.trim()) errors.add('email', 'Enter your email address');
       else if (!EMAIL_PATTERN.test(email.trim())) {
@@ -54,7 +56,7 @@ export function registerPasswordResetRoutes(app: FastifyInstance, staffService: 
     '/staff/reset-password',
     { schema: { querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 100 })) }) } },
     async (request, reply) => {
-      const { token } = request.query as { token?: string };
+      const { token } = request.query;
       const session = await request.ensureSession();
       if (token !== undefined) {
         // From the email: check it, keep it (sealed) in the session, and show the form at a clean URL.
@@ -91,10 +93,7 @@ export function registerPasswordResetRoutes(app: FastifyInstance, staffService: 
       const session = await request.ensureSession();
       const token = staffService.openResetToken(session.data[SESSION_KEYS.passwordReset], session.csrfToken);
       const result = token
-        ? await staffService.resetPassword(
-            token,
-            request.body as { newPassword: string; confirmPassword: string },
-          )
+        ? await staffService.resetPassword(token, request.body)
         : ({ outcome: 'expired' } as const);
       if (result.outcome === 'expired') {
         return renderStaffPage(request, reply, 'reset-link-invalid.njk', {}, { status: 410 });

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { buttonForm, typed } from '../../infra/typed-routes.js';
 import { FormErrors } from '../../lib/forms.js';
 import { normaliseRecoveryCode } from './recovery-codes.js';
 import type { CodeOutcome, StaffService } from './staff.service.js';
@@ -26,7 +27,8 @@ import {
 /** Per client address, on top of the per-account lockout. */
 const SIGN_IN_RATE_LIMIT = { rateLimit: { max: 10, timeWindow: '1 minute' } };
 
-export function registerSignInRoutes(app: FastifyInstance, staffService: StaffService): void {
+export function registerSignInRoutes(instance: FastifyInstance, staffService: StaffService): void {
+  const app = typed(instance);
   const lockout = {
     attempts: app.config.CIVICDESK_STAFF_LOCKOUT_ATTEMPTS,
     minutes: app.config.CIVICDESK_STAFF_LOCKOUT_MINUTES,
@@ -59,7 +61,7 @@ export function registerSignInRoutes(app: FastifyInstance, staffService: StaffSe
       },
     },
     async (request, reply) => {
-      const { next, notice } = request.query as { next?: string; notice?: string };
+      const { next, notice } = request.query;
       return renderStaffPage(request, reply, 'sign-in.njk', {
         next: nextField(next),
         values: {},
@@ -83,7 +85,7 @@ export function registerSignInRoutes(app: FastifyInstance, staffService: StaffSe
       },
     },
     async (request, reply) => {
-      const { email, password, next } = request.body as { email: string; password: string; next?: string };
+      const { email, password, next } = request.body;
       const errors = new FormErrors();
       if (!email.trim()) errors.add('email', 'Enter your email address');
       if (!password) errors.add('password', 'Enter your password');
@@ -189,7 +191,7 @@ export function registerSignInRoutes(app: FastifyInstance, staffService: StaffSe
     async (request, reply) => {
       const pending = await pendingFrom(request);
       if (!pending) return reply.redirect('/staff/sign-in', 303);
-      const { code } = request.body as { code: string };
+      const { code } = request.body;
       const errors = new FormErrors();
       if (!code.trim()) errors.add('code', 'Enter the 6-digit code from your authenticator app');
       else if (!normaliseTotpCode(code)) errors.add('code', 'The code must be 6 digits');
@@ -227,7 +229,7 @@ export function registerSignInRoutes(app: FastifyInstance, staffService: StaffSe
     async (request, reply) => {
       const pending = await pendingFrom(request);
       if (!pending) return reply.redirect('/staff/sign-in', 303);
-      const { recoveryCode } = request.body as { recoveryCode: string };
+      const { recoveryCode } = request.body;
       const errors = new FormErrors();
       if (!recoveryCode.trim()) errors.add('recoveryCode', 'Enter one of your recovery codes');
       else if (!normaliseRecoveryCode(recoveryCode)) {
@@ -251,7 +253,7 @@ export function registerSignInRoutes(app: FastifyInstance, staffService: StaffSe
 
   // ---------------------------------------------------------------- signing out
 
-  app.post('/staff/sign-out', async (request, reply) => {
+  app.post('/staff/sign-out', { schema: { body: buttonForm } }, async (request, reply) => {
     await endSession(request);
     return reply.redirect('/staff/sign-in', 303);
   });

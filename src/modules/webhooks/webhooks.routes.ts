@@ -11,9 +11,10 @@
  *   POST      /admin/webhooks/:id/deliveries/:delivery/redeliver send an event again
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { RenderAdminPage } from '../../infra/admin/index.js';
 import { boundedField } from '../../infra/admin/index.js';
+import { buttonForm, typed } from '../../infra/typed-routes.js';
 import { formatDateTime } from '../../lib/dates.js';
 import { AppError } from '../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../lib/forms.js';
@@ -65,7 +66,7 @@ function actorOf(request: FastifyRequest): Admin {
   return { id: staff.id, role: staff.role, ip: request.ip };
 }
 
-function readForm(body: Record<string, unknown>): EndpointInput {
+function readForm(body: Static<typeof endpointForm>): EndpointInput {
   return {
     name: asText(body.name),
     url: asText(body.url),
@@ -85,9 +86,10 @@ function formErrorsFrom(error: unknown): FormErrors {
 }
 
 export async function registerWebhookRoutes(
-  app: FastifyInstance,
+  instance: FastifyInstance,
   { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
 ): Promise<void> {
+  const app = typed(instance);
   const { webhooks } = app;
   const { domain } = app;
   const pathOf = (id: string) => `/admin/webhooks/${id}`;
@@ -164,7 +166,7 @@ export async function registerWebhookRoutes(
     '/admin/webhooks/new',
     { ...adminOnly, schema: { body: endpointForm } },
     async (request, reply) => {
-      const values = readForm(request.body as Record<string, unknown>);
+      const values = readForm(request.body);
       try {
         const { id, secret } = await webhooks.create(actorOf(request), values);
         return showSecret(request, reply, id, values.name, secret);
@@ -189,10 +191,10 @@ export async function registerWebhookRoutes(
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const { endpoint, deliveries } = await webhooks.deliveryLog(actorOf(request), id);
       return render(request, reply, `${VIEWS}endpoint.njk`, {
-        saved: SAVED[(request.query as { saved?: string }).saved ?? ''],
+        saved: SAVED[request.query.saved ?? ''],
         endpoint: { ...endpoint, href: pathOf(endpoint.id) },
         summaryRows: [
           { key: { text: 'Sends to' }, value: { text: endpoint.url } },
@@ -230,7 +232,7 @@ export async function registerWebhookRoutes(
     '/admin/webhooks/:id/edit',
     { ...adminOnly, schema: { params: idParams } },
     async (request, reply) => {
-      const endpoint = await webhooks.endpoint(actorOf(request), (request.params as { id: string }).id);
+      const endpoint = await webhooks.endpoint(actorOf(request), request.params.id);
       return render(request, reply, `${VIEWS}endpoint-form.njk`, {
         isNew: false,
         endpoint: { ...endpoint, href: pathOf(endpoint.id) },
@@ -251,8 +253,8 @@ export async function registerWebhookRoutes(
     { ...adminOnly, schema: { params: idParams, body: endpointForm } },
     async (request, reply) => {
       const actor = actorOf(request);
-      const endpoint = await webhooks.endpoint(actor, (request.params as { id: string }).id);
-      const values = readForm(request.body as Record<string, unknown>);
+      const endpoint = await webhooks.endpoint(actor, request.params.id);
+      const values = readForm(request.body);
       try {
         await webhooks.update(actor, endpoint.id, values);
         return reply.redirect(`${pathOf(endpoint.id)}?saved=changed`, 303);
@@ -270,10 +272,10 @@ export async function registerWebhookRoutes(
 
   app.post(
     '/admin/webhooks/:id/secret',
-    { ...adminOnly, schema: { params: idParams } },
+    { ...adminOnly, schema: { params: idParams, body: buttonForm } },
     async (request, reply) => {
       const actor = actorOf(request);
-      const endpoint = await webhooks.endpoint(actor, (request.params as { id: string }).id);
+      const endpoint = await webhooks.endpoint(actor, request.params.id);
       const secret = await webhooks.rollSecret(actor, endpoint.id);
       return showSecret(request, reply, endpoint.id, endpoint.name, secret);
     },
@@ -281,9 +283,9 @@ export async function registerWebhookRoutes(
 
   app.post(
     '/admin/webhooks/:id/ping',
-    { ...adminOnly, schema: { params: idParams } },
+    { ...adminOnly, schema: { params: idParams, body: buttonForm } },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       await webhooks.ping(actorOf(request), id);
       return reply.redirect(`${pathOf(id)}?saved=pinged#log`, 303);
     },
@@ -291,9 +293,9 @@ export async function registerWebhookRoutes(
 
   app.post(
     '/admin/webhooks/:id/deliveries/:delivery/redeliver',
-    { ...adminOnly, schema: { params: deliveryParams } },
+    { ...adminOnly, schema: { params: deliveryParams, body: buttonForm } },
     async (request, reply) => {
-      const { id, delivery } = request.params as { id: string; delivery: string };
+      const { id, delivery } = request.params;
       await webhooks.redeliver(actorOf(request), id, delivery);
       return reply.redirect(`${pathOf(id)}?saved=redelivered#log`, 303);
     },

@@ -6,9 +6,10 @@
  *   GET, POST /admin/delivery/open311/:id    change or turn off one (a new API key, or keep the old)
  */
 import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { RenderAdminPage } from '../../../infra/admin/index.js';
 import { boundedField } from '../../../infra/admin/index.js';
+import { typed } from '../../../infra/typed-routes.js';
 import { AppError } from '../../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../../lib/forms.js';
 import {
@@ -40,7 +41,7 @@ function actorOf(request: FastifyRequest): TargetAdmin {
   return { id: request.staff!.id, role: request.staff!.role, ip: request.ip };
 }
 
-function readForm(body: Record<string, unknown>): Open311TargetInput {
+function readForm(body: Static<typeof targetForm>): Open311TargetInput {
   const options = asList(body.options);
   return {
     bodyCode: asText(body.bodyCode),
@@ -58,9 +59,10 @@ function readForm(body: Record<string, unknown>): Open311TargetInput {
 }
 
 export async function registerOpen311TargetRoutes(
-  app: FastifyInstance,
+  instance: FastifyInstance,
   { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
 ): Promise<void> {
+  const app = typed(instance);
   const { domain } = app;
   const targets = new Open311Targets(app.db, app.delivery.open311Keys, app.config.isProduction);
 
@@ -145,7 +147,7 @@ export async function registerOpen311TargetRoutes(
     '/admin/delivery/open311/new',
     { ...adminOnly, schema: { body: targetForm } },
     async (request, reply) => {
-      const values = readForm(request.body as Record<string, unknown>);
+      const values = readForm(request.body);
       try {
         await targets.save(actorOf(request), undefined, values);
         return reply.redirect('/admin/delivery?saved=added', 303);
@@ -161,7 +163,7 @@ export async function registerOpen311TargetRoutes(
     '/admin/delivery/open311/:id',
     { ...adminOnly, schema: { params: idParams } },
     async (request, reply) => {
-      const { row, settings } = await targets.get(actorOf(request), (request.params as { id: string }).id);
+      const { row, settings } = await targets.get(actorOf(request), request.params.id);
       const [bodies, services, poll] = await Promise.all([
         domain.organisations.bodies(),
         domain.services.list({ activeOnly: false }),
@@ -210,8 +212,8 @@ export async function registerOpen311TargetRoutes(
     '/admin/delivery/open311/:id',
     { ...adminOnly, schema: { params: idParams, body: targetForm } },
     async (request, reply) => {
-      const id = (request.params as { id: string }).id;
-      const values = readForm(request.body as Record<string, unknown>);
+      const id = request.params.id;
+      const values = readForm(request.body);
       try {
         await targets.save(actorOf(request), id, values);
         return reply.redirect('/admin/delivery?saved=changed', 303);
