@@ -79,7 +79,7 @@ export const POTHOLE_QUESTIONS: Question[] = [
     datatype: 'singlevaluelist',
     required: true,
     options: [
-      { key: 'yes', name: 'Yes', stop: 'Call us now so we can make it safe.' },
+      { key: 'yes', name: 'Yes', stop: 'Call 0100 000 0000 now (24 hours) so we can make it safe.' },
       { key: 'no', name: 'No' },
     ],
   },
