@@ -2,8 +2,11 @@
 /**
  * Runs the test suite with node's own test runner (through tsx, so tests are TypeScript).
  *   node scripts/run-tests.mjs            every tier: *.test.ts, *.db.test.ts, test/browser/*.spec.ts
+ *   node scripts/run-tests.mjs --unit     only the pure tests (*.test.ts that are not *.db.test.ts)
+ *   node scripts/run-tests.mjs --db       only the database tests (*.db.test.ts)
  *   node scripts/run-tests.mjs --browser  only the browser specs
  *   node scripts/run-tests.mjs FILE...    just those files
+ * Tier flags combine (--unit --db runs both).
  * Database tests run on every engine in CIVICDESK_TEST_ENGINES (default: pglite,postgres).
  */
 import { spawnSync } from 'node:child_process';
@@ -25,16 +28,31 @@ function find(dir, pattern) {
   return out.sort();
 }
 
+const TIERS = ['--unit', '--db', '--browser'];
+const unknown = args.filter((a) => a.startsWith('--') && !TIERS.includes(a));
+if (unknown.length > 0) {
+  console.error(`Unknown option ${unknown.join(', ')}; use ${TIERS.join(', ')} or file names.`);
+  process.exit(2);
+}
+
 const browser = find(path.join(root, 'test/browser'), /\.spec\.ts$/);
 const unitAndDb = [
   ...find(path.join(root, 'src'), /\.test\.ts$/),
   ...find(path.join(root, 'test'), /\.test\.ts$/),
 ];
-const files = args.includes('--browser')
-  ? browser
-  : args.filter((a) => !a.startsWith('--')).length > 0
-    ? args.filter((a) => !a.startsWith('--'))
-    : [...unitAndDb, ...browser];
+const tiers = {
+  '--unit': unitAndDb.filter((f) => !f.endsWith('.db.test.ts')),
+  '--db': unitAndDb.filter((f) => f.endsWith('.db.test.ts')),
+  '--browser': browser,
+};
+const named = args.filter((a) => !a.startsWith('--'));
+const chosenTiers = TIERS.filter((t) => args.includes(t));
+const files =
+  named.length > 0
+    ? named
+    : chosenTiers.length > 0
+      ? chosenTiers.flatMap((t) => tiers[t])
+      : [...unitAndDb, ...browser];
 
 if (files.length === 0) {
   console.error('No test files found.');

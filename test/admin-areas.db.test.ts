@@ -5,31 +5,37 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
+import { newArea, newBody, newStaff, rectangle, type TestStaff } from './helpers/factories.js';
+import { signedIn } from './helpers/fixtures.js';
 
 describeEachEngine('admin area pages', (getDatabase) => {
   let t: TestApp;
-  let credentials: DemoCredential[];
   let admin: TestBrowser;
-  const login = (role: string) => credentials.find((c) => c.role === role)!;
+  let officer: TestStaff;
 
   before(async () => {
-    credentials = (await seedDemoCouncil(getDatabase().db))!;
     t = await buildTestApp(getDatabase());
-    admin = new TestBrowser(t.app);
-    await admin.signIn(login('admin').email, login('admin').password);
+    const council = await newBody(t.app, { area: true });
+    await newArea(t.app, {
+      body: council,
+      kind: 'ward',
+      code: 'W-NW',
+      name: 'Northmoor ward',
+      ring: rectangle(-2.4, 53.435, -2.33, 53.47),
+    });
+    admin = await signedIn(t.app, await newStaff(t.app, { role: 'admin', body: council }));
+    officer = await newStaff(t.app, { role: 'officer', body: council });
   });
   after(() => t?.close());
 
   async function wardId(): Promise<string> {
     const list = await admin.get('/admin/areas');
     assert.equal(list.statusCode, 200);
-    const match =
-      /<a class="govuk-link" href="\/admin\/areas\/([0-9a-f-]{36})">Northmoor ward \(fictional\)<\/a>/.exec(
-        list.body,
-      );
+    const match = /<a class="govuk-link" href="\/admin\/areas\/([0-9a-f-]{36})">Northmoor ward<\/a>/.exec(
+      list.body,
+    );
     assert.ok(match, 'the list links each area name to its page');
     return match[1]!;
   }
@@ -38,9 +44,9 @@ describeEachEngine('admin area pages', (getDatabase) => {
     const id = await wardId();
     const page = await admin.get(`/admin/areas/${id}`);
     assert.equal(page.statusCode, 200);
-    assert.match(page.body, /<title>Northmoor ward \(fictional\) – Areas – /);
-    assert.match(page.body, /<h1 class="govuk-heading-l">Northmoor ward \(fictional\)<\/h1>/);
-    assert.match(page.body, /DEMO-W-NW/);
+    assert.match(page.body, /<title>Northmoor ward – Areas – /);
+    assert.match(page.body, /<h1 class="govuk-heading-l">Northmoor ward<\/h1>/);
+    assert.match(page.body, /W-NW/);
     assert.match(page.body, /One polygon, 5 points/);
     assert.match(page.body, /data-module="app-area-map"/);
     assert.match(page.body, new RegExp(`data-geojson-url="/admin/areas/${id}.geojson"`));
@@ -57,7 +63,7 @@ describeEachEngine('admin area pages', (getDatabase) => {
     const response = await admin.get(`/admin/areas/${id}.geojson`);
     assert.equal(response.statusCode, 200);
     assert.match(String(response.headers['content-type']), /^application\/geo\+json/);
-    assert.match(String(response.headers['content-disposition']), /filename="area-ward-DEMO-W-NW.geojson"/);
+    assert.match(String(response.headers['content-disposition']), /filename="area-ward-W-NW.geojson"/);
     const feature = response.json() as {
       type: string;
       id: string;
@@ -70,8 +76,8 @@ describeEachEngine('admin area pages', (getDatabase) => {
     assert.deepEqual(feature.bbox, [-2.4, 53.435, -2.33, 53.47]);
     assert.deepEqual(feature.properties, {
       kind: 'ward',
-      code: 'DEMO-W-NW',
-      name: 'Northmoor ward (fictional)',
+      code: 'W-NW',
+      name: 'Northmoor ward',
       validFrom: '1900-01-01',
       validTo: null,
     });
@@ -98,9 +104,8 @@ describeEachEngine('admin area pages', (getDatabase) => {
       assert.equal(response.statusCode, 303, path);
       assert.match(String(response.headers.location), /^\/staff\/sign-in\?next=/);
     }
-    const officer = new TestBrowser(t.app);
-    await officer.signIn(login('officer').email, login('officer').password);
-    assert.equal((await officer.get(`/admin/areas/${id}`)).statusCode, 403);
-    assert.equal((await officer.get(`/admin/areas/${id}.geojson`)).statusCode, 403);
+    const officerBrowser = await signedIn(t.app, officer);
+    assert.equal((await officerBrowser.get(`/admin/areas/${id}`)).statusCode, 403);
+    assert.equal((await officerBrowser.get(`/admin/areas/${id}.geojson`)).statusCode, 403);
   });
 });

@@ -6,44 +6,41 @@
  * reaches any of it; and every action is in the audit trail, whose filters work.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { pino } from 'pino';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
-import type { Worker } from '../src/infra/jobs/jobs.js';
+import { before, it } from 'node:test';
+import type { StaffRole } from '../src/db/database.js';
 import { toLocal } from '../src/lib/working-time.js';
-import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import { TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+import { newBody, newCase, newTeam } from './helpers/factories.js';
+import { newCouncil, useMailingApp, type TestCouncil } from './helpers/fixtures.js';
+import type { TestSmtpServer } from './helpers/smtp.js';
 
 const BASE_URL = 'https://report.ashdown.example';
 const NEW_PASSWORD = 'Marsh-Kestrel-Lantern-27';
 
 describeEachEngine('admin: people and the audit trail', (getDatabase) => {
+  const mailing = useMailingApp(getDatabase, { CIVICDESK_BASE_URL: BASE_URL });
   let t: TestApp;
   let smtp: TestSmtpServer;
-  let worker: Worker;
-  let credentials: DemoCredential[];
-  const login = (role: string) => credentials.find((c) => c.role === role)!;
+  let council: TestCouncil;
+  const login = (role: StaffRole) => council.staff[role]!;
   let addresses = 0;
   const browser = () => new TestBrowser(t.app, { remoteAddress: `198.51.100.${++addresses}` });
   let admin: TestBrowser;
 
   before(async () => {
-    smtp = await startSmtpServer();
-    credentials = (await seedDemoCouncil(getDatabase().db))!;
-    t = await buildTestApp(getDatabase(), {
-      env: { SMTP_URL: smtp.url, CIVICDESK_BASE_URL: BASE_URL },
-      parts: { jobSettings: { pollMs: 20 } },
+    ({ t, smtp } = mailing());
+    council = await newCouncil(t.app, {
+      body: { code: 'ashdown' },
+      team: { code: 'highways' },
+      staff: ['admin', 'team_lead', 'officer', 'agent'],
+      staffNames: { admin: 'Ada Admin', team_lead: 'Lee Lead', officer: 'Olu Officer', agent: 'Aggie Agent' },
     });
-    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
-    await worker.start();
+    await newTeam(t.app, { body: council.body, code: 'street-lighting', name: 'Street lighting' });
+    await newTeam(t.app, { body: council.body, code: 'waste', name: 'Waste and recycling' });
+    await newBody(t.app, { code: 'little-wickham', name: 'Little Wickham Parish Council', kind: 'parish' });
     admin = browser();
     await admin.signIn(login('admin').email, login('admin').password);
-  });
-  after(async () => {
-    await worker.stop();
-    await t.close();
-    await smtp.close();
   });
 
   /** The link in the newest email to `address` whose subject matches, as a path on this site. */
@@ -90,7 +87,7 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
       list.body,
       /<a class="moj-sub-navigation__link" aria-current="page" href="\/admin\/people">People/,
     );
-    assert.match(list.body, /Olu Officer \(demo\)/);
+    assert.match(list.body, /Olu Officer/);
     assert.match(list.body, /moj-badge--green[^>]*>\s*Active/);
 
     const form = await admin.get('/admin/people/new');
@@ -144,7 +141,7 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
 
     const link = await linkFor('nia@ashdown.example', /Civicdesk account/, mark);
     const invitation = smtp.received.find((m) => m.envelope.to.includes('nia@ashdown.example'))!;
-    assert.match(invitation.parsed.text ?? '', /Ada Admin \(demo\) has made you a Civicdesk account/);
+    assert.match(invitation.parsed.text ?? '', /Ada Admin has made you a Civicdesk account/);
     const { form: choose, done } = await choosePassword(link, NEW_PASSWORD);
     assert.match(choose.body, /<h1 class="govuk-heading-l">Choose your password<\/h1>/);
     assert.equal(done.statusCode, 303);
@@ -184,7 +181,7 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
     const officerId = await staffId(login('officer').email);
     await admin.get(`/admin/people/${officerId}/edit`);
     const changed = await admin.post(`/admin/people/${officerId}/edit`, {
-      name: 'Olu Officer (demo)',
+      name: 'Olu Officer',
       role: 'team_lead',
       bodyCode: 'ashdown',
       teamCode: 'street-lighting',
@@ -196,7 +193,7 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
     assert.match(page.body, /Street lighting/);
     // And back, so later tests have their officer.
     await admin.post(`/admin/people/${officerId}/edit`, {
-      name: 'Olu Officer (demo)',
+      name: 'Olu Officer',
       role: 'officer',
       bodyCode: 'ashdown',
       teamCode: 'highways',
@@ -208,7 +205,7 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
     assert.doesNotMatch(own.body, /href="[^"]+\/disable"/);
     await admin.get(`/admin/people/${adminId}/edit`);
     const demote = await admin.post(`/admin/people/${adminId}/edit`, {
-      name: 'Ada Admin (demo)',
+      name: 'Ada Admin',
       role: 'officer',
       bodyCode: 'ashdown',
       teamCode: '',
@@ -237,7 +234,7 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
 
     const confirm = await admin.get(`/admin/people/${agentId}/disable`);
     assert.equal(confirm.statusCode, 200);
-    assert.match(confirm.body, /Disable Aggie Agent \(demo\)’s account\?/);
+    assert.match(confirm.body, /Disable Aggie Agent’s account\?/);
     const disabled = await admin.post(`/admin/people/${agentId}/disable`, {});
     assert.equal(disabled.statusCode, 303);
     const page = await admin.get(String(disabled.headers.location));
@@ -276,7 +273,7 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
     const page = await admin.get(`/admin/people/${leadId}`);
     assert.match(page.body, /moj-badge--orange[^>]*>\s*Locked/);
     const list = await admin.get('/admin/people?role=team_lead');
-    assert.match(list.body, /Lee Lead \(demo\)/);
+    assert.match(list.body, /Lee Lead/);
     assert.match(list.body, /Locked/);
     const unlocked = await admin.post(`/admin/people/${leadId}/unlock`, {});
     assert.equal(unlocked.statusCode, 303);
@@ -362,7 +359,7 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
     assert.match(page.body, /Council sign-in/);
     assert.match(page.body, /Linked to a1b2c3 at https:\/\/login.ashdown.example/);
     const confirm = await admin.get(`/admin/people/${agentId}/unlink-council-account`);
-    assert.match(confirm.body, /Unlink Aggie Agent \(demo\)’s council account\?/);
+    assert.match(confirm.body, /Unlink Aggie Agent’s council account\?/);
     assert.deepEqual(await accountOf(), {
       oidc_issuer: 'https://login.ashdown.example',
       oidc_subject: 'a1b2c3',
@@ -421,7 +418,7 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
       `/admin/people/${someone}/unlink-council-account`,
       `/admin/people/${someone}/send-password-link`,
     ];
-    for (const role of ['officer', 'team_lead', 'agent']) {
+    for (const role of ['officer', 'team_lead', 'agent'] as const) {
       const b = browser();
       const who = login(role);
       assert.equal((await b.signIn(who.email, who.password)).statusCode, 303, `${role} signs in`);
@@ -478,7 +475,7 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
     }
     // Newest first: the last action of the tests above comes before the first.
     assert.ok(all.body.indexOf('staff.password_link_sent</code>') < all.body.indexOf('staff.added</code>'));
-    assert.match(all.body, /Ada Admin \(demo\)/);
+    assert.match(all.body, /Ada Admin/);
     assert.match(all.body, /<td class="govuk-table__cell">(127\.0\.0\.1|198\.51\.100\.\d+)<\/td>/);
 
     const added = await admin.get('/admin/audit?action=staff.added');
@@ -523,14 +520,10 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
   });
 
   it('shows views of a case with its link, found by the case reference in any form', async () => {
-    const { case: reported } = await t.app.intake.submit({
-      serviceCode: 'pothole',
-      lat: 53.45,
-      lon: -2.38,
+    const reported = await newCase(t.app, {
+      service: council.service,
       description: 'Deep pothole by the zebra crossing',
-      answers: { danger: 'no', size: 'large' },
       reporter: { name: 'Rosa Resident', email: 'rosa@example.org' },
-      channel: 'web',
     });
     const officer = browser();
     await officer.signIn(login('officer').email, login('officer').password);
@@ -540,7 +533,7 @@ describeEachEngine('admin: people and the audit trail', (getDatabase) => {
     const found = await admin.get(`/admin/audit?reference=${encodeURIComponent(typed)}`);
     assert.match(found.body, /<code>case\.viewed<\/code>/);
     assert.match(found.body, new RegExp(`<a class="govuk-link" href="/staff/cases/${reported.reference}">`));
-    assert.match(found.body, /Olu Officer \(demo\)/);
+    assert.match(found.body, /Olu Officer/);
     assert.doesNotMatch(found.body, /<code>staff\./, 'only the case’s events');
   });
 

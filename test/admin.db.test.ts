@@ -5,18 +5,32 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
+import type { StaffRole } from '../src/db/database.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
+import { newArea, newService, newTeam, rectangle } from './helpers/factories.js';
+import { newCouncil, type TestCouncil } from './helpers/fixtures.js';
 
 describeEachEngine('administration', (getDatabase) => {
   let t: TestApp;
-  let credentials: DemoCredential[];
-  const login = (role: string) => credentials.find((c) => c.role === role)!;
+  let council: TestCouncil;
+  const login = (role: StaffRole) => council.staff[role]!;
 
   before(async () => {
-    credentials = (await seedDemoCouncil(getDatabase().db))!;
     t = await buildTestApp(getDatabase());
+    // A council whose boundary and a ward hold the point the test bench tries; the teams the new
+    // service and its rule name; and a service of another team to give its own receipt.
+    council = await newCouncil(t.app, { body: { code: 'ashdown' }, staff: ['admin', 'officer'] });
+    await newArea(t.app, { body: council.body, kind: 'ward', ring: rectangle(-2.4, 53.435, -2.33, 53.47) });
+    await newTeam(t.app, { body: council.body, code: 'enforcement', name: 'Environmental enforcement' });
+    await newTeam(t.app, { body: council.body, code: 'out-of-hours', name: 'Out-of-hours duty officer' });
+    const lighting = await newTeam(t.app, { body: council.body, code: 'street-lighting' });
+    await newService(t.app, {
+      body: council.body,
+      team: lighting,
+      code: 'street-light',
+      name: 'Street light not working',
+    });
   });
   after(() => t.close());
 
@@ -41,7 +55,7 @@ describeEachEngine('administration', (getDatabase) => {
   it('refuses a wrong password with a GOV.UK error summary, and never redirects off-site', async () => {
     const browser = new TestBrowser(t.app);
     await browser.get('/staff/sign-in');
-    const wrong = await browser.post('/staff/sign-in', { email: 'admin@ashdown.example', password: 'nope' });
+    const wrong = await browser.post('/staff/sign-in', { email: login('admin').email, password: 'nope' });
     assert.equal(wrong.statusCode, 400);
     assert.match(wrong.body, /<title>Error: Sign in/);
     assert.match(wrong.body, /govuk-error-summary/);
@@ -148,7 +162,7 @@ describeEachEngine('administration', (getDatabase) => {
     );
     assert.equal(service?.definition.timescale.amount, 10);
 
-    // A point in the demo council's north-west ward.
+    // A point in the council's ward.
     const yes = await browser.get(
       '/admin/routing/test?lat=53.45&lon=-2.38&service=graffiti&answers=offensive%3Dyes',
     );
@@ -241,7 +255,7 @@ describeEachEngine('administration', (getDatabase) => {
     await browser.get('/admin/routing/new');
     const rule = await browser.post('/admin/routing/new', {
       name: 'Bad rule',
-      serviceCode: 'pothole',
+      serviceCode: council.service.code,
       position: '1',
       answers: 'colour equals red',
       outOfHours: 'any',

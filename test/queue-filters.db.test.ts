@@ -7,59 +7,57 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
-import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import { buildTestApp, type TestApp, type TestBrowser } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
-import { addStaffAccount, PARISH_CLERK } from './helpers/staff-accounts.js';
+import { newBody, newCase, newStaff, newTeam, type TestStaff } from './helpers/factories.js';
+import { newCouncil, signedIn, type TestCouncil } from './helpers/fixtures.js';
 
 describeEachEngine('queue filters, sorting and cross-body access', (getDatabase) => {
   let t: TestApp;
-  let credentials: DemoCredential[];
+  let council: TestCouncil;
+  let parishClerk: TestStaff; // another body's staff
+  let lightingLead: TestStaff; // the lead of another team in the same body
   let officer: TestBrowser;
   const refs: Record<string, string> = {};
-  const login = (role: string) => credentials.find((c) => c.role === role)!;
+  const login = (role: 'admin' | 'officer' | 'team_lead') => council.staff[role]!;
 
   /** The references on a queue page, in the order shown. */
   const referencesOn = (html: string) => [...new Set(html.match(/ASH-[0-9A-Z]{4}-[0-9A-Z]{4}/g) ?? [])];
 
   before(async () => {
-    credentials = (await seedDemoCouncil(getDatabase().db))!;
     const { db } = getDatabase();
-    await addStaffAccount(db, PARISH_CLERK); // another body's staff
-    await addStaffAccount(db, {
-      email: 'lights-lead@ashdown.example',
-      name: 'Lux Lead',
-      role: 'team_lead',
-      bodyCode: 'ashdown',
-      teamCode: 'street-lighting',
-      password: 'lighting-lead-password',
-    });
     t = await buildTestApp(getDatabase(), { env: { CIVICDESK_REFERENCE_PREFIX: 'ASH' } });
+    council = await newCouncil(t.app, {
+      body: { code: 'ashdown' },
+      staff: ['admin', 'officer', 'team_lead'],
+    });
+    const parish = await newBody(t.app, { code: 'little-wickham', kind: 'parish' });
+    parishClerk = await newStaff(t.app, { role: 'officer', body: parish });
+    const lighting = await newTeam(t.app, { body: council.body, code: 'street-lighting' });
+    lightingLead = await newStaff(t.app, { role: 'team_lead', body: council.body, team: lighting });
     const cases = [
       { name: 'early', channel: 'web' as const, at: '2026-11-02T10:00:00Z', priority: 'low' as const },
       { name: 'middle', channel: 'phone' as const, at: '2026-11-10T10:00:00Z', priority: 'urgent' as const },
       { name: 'late', channel: 'web' as const, at: '2026-11-20T10:00:00Z', priority: 'high' as const },
     ];
     for (const [i, c] of cases.entries()) {
-      const result = await t.app.intake.submit({
-        serviceCode: 'pothole',
+      const result = await newCase(t.app, {
+        service: council.service,
         lat: 53.45 + i / 1000,
         lon: -2.38,
         description: `The ${c.name} pothole`,
-        answers: { danger: 'no', size: 'large' },
         reporter: { name: 'Resident', email: `resident${i}@example.org` },
         channel: c.channel,
         at: new Date(c.at),
       });
-      refs[c.name] = result.case.reference;
+      refs[c.name] = result.reference;
       await db
         .updateTable('cases')
         .set({ priority: c.priority, created_at: new Date(c.at) })
-        .where('reference', '=', result.case.reference)
+        .where('reference', '=', result.reference)
         .execute();
     }
-    officer = new TestBrowser(t.app);
-    await officer.signIn(login('officer').email, login('officer').password);
+    officer = await signedIn(t.app, login('officer'));
   });
   after(() => t.close());
 
@@ -108,13 +106,11 @@ describeEachEngine('queue filters, sorting and cross-body access', (getDatabase)
   });
 
   it('lets a body’s staff work another body’s cases only while an admin grants it', async () => {
-    const clerk = new TestBrowser(t.app);
-    await clerk.signIn(PARISH_CLERK.email, PARISH_CLERK.password);
+    const clerk = await signedIn(t.app, parishClerk);
     assert.equal((await clerk.get(`/staff/cases/${refs.middle}`)).statusCode, 404);
     assert.deepEqual(referencesOn((await clerk.get('/staff/cases?view=all')).body), []);
 
-    const admin = new TestBrowser(t.app);
-    await admin.signIn(login('admin').email, login('admin').password);
+    const admin = await signedIn(t.app, login('admin'));
     const page = await admin.get('/admin/organisations/little-wickham');
     assert.match(page.body, /Access to other bodies’ cases/);
     const wrong = await admin.post('/admin/organisations/little-wickham/case-access', {
@@ -172,16 +168,14 @@ describeEachEngine('queue filters, sorting and cross-body access', (getDatabase)
     assert.equal(await assignee(), officerId);
 
     // The lead of another team (street lighting) may not move a highways case between people...
-    const otherLead = new TestBrowser(t.app);
-    await otherLead.signIn('lights-lead@ashdown.example', 'lighting-lead-password');
+    const otherLead = await signedIn(t.app, lightingLead);
     await otherLead.get(`/staff/cases/${refs.early}`);
     const notTheirs = await otherLead.post(`/staff/cases/${refs.early}/assign`, { assignee: '' });
     assert.equal(notTheirs.statusCode, 403);
     assert.equal(await assignee(), officerId);
 
     // ...but the highways team lead may.
-    const lead = new TestBrowser(t.app);
-    await lead.signIn(login('team_lead').email, login('team_lead').password);
+    const lead = await signedIn(t.app, login('team_lead'));
     await lead.get(`/staff/cases/${refs.early}`);
     assert.equal(
       (await lead.post(`/staff/cases/${refs.early}/assign`, { assignee: leadId })).statusCode,

@@ -4,64 +4,45 @@
  * and the refusals (nothing selected, agents changing status, another body's cases).
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { pino } from 'pino';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
-import type { Worker } from '../src/infra/jobs/jobs.js';
+import { before, it } from 'node:test';
+import type { StaffRole } from '../src/db/database.js';
 import { applyBulkAction } from '../src/modules/casework/casework.bulk.js';
 import type { Actor } from '../src/modules/cases/index.js';
-import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import type { TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+import { newCase } from './helpers/factories.js';
+import { newCouncil, signedIn, useMailingApp, type TestCouncil } from './helpers/fixtures.js';
+import type { TestSmtpServer } from './helpers/smtp.js';
 
 describeEachEngine('queue bulk actions', (getDatabase) => {
+  const mailing = useMailingApp(getDatabase, {
+    CIVICDESK_BASE_URL: 'https://report.ashdown.example',
+    CIVICDESK_REFERENCE_PREFIX: 'ASH',
+  });
   let t: TestApp;
   let smtp: TestSmtpServer;
-  let worker: Worker;
-  let credentials: DemoCredential[];
+  let council: TestCouncil;
   const references: string[] = [];
 
-  async function actorFor(role: string): Promise<Actor> {
-    const email = credentials.find((c) => c.role === role)!.email;
-    const s = await getDatabase()
-      .db.selectFrom('staff_user')
-      .select(['id', 'name', 'role', 'body_id', 'team_id'])
-      .where('email', '=', email)
-      .executeTakeFirstOrThrow();
-    return { id: s.id, name: s.name, role: s.role, bodyId: s.body_id, teamId: s.team_id };
+  async function actorFor(role: StaffRole): Promise<Actor> {
+    const s = council.staff[role]!;
+    return { id: s.id, name: s.name, role: s.role, bodyId: s.body.id, teamId: s.team?.id ?? null };
   }
 
   before(async () => {
-    smtp = await startSmtpServer();
-    credentials = (await seedDemoCouncil(getDatabase().db))!;
-    t = await buildTestApp(getDatabase(), {
-      env: {
-        SMTP_URL: smtp.url,
-        CIVICDESK_BASE_URL: 'https://report.ashdown.example',
-        CIVICDESK_REFERENCE_PREFIX: 'ASH',
-      },
-      parts: { jobSettings: { pollMs: 20 } },
-    });
-    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
-    await worker.start();
+    ({ t, smtp } = mailing());
+    council = await newCouncil(t.app, { staff: ['officer', 'agent', 'team_lead'] });
     for (const [i, name] of ['Ann', 'Bob', 'Cat'].entries()) {
-      const result = await t.app.intake.submit({
-        serviceCode: 'pothole',
+      const result = await newCase(t.app, {
+        service: council.service,
         lat: 53.45 + i / 1000,
         lon: -2.38,
         description: `Pothole number ${i + 1}`,
-        answers: { danger: 'no', size: 'large' },
         reporter: { name, email: `${name.toLowerCase()}@example.org` },
-        channel: 'web',
         at: new Date('2026-11-24T10:00:00Z'),
       });
-      references.push(result.case.reference);
+      references.push(result.reference);
     }
-  });
-  after(async () => {
-    await worker.stop();
-    await t.close();
-    await smtp.close();
   });
 
   it('refuses an empty selection, an agent changing status and another body’s case, changing nothing', async () => {
@@ -169,9 +150,7 @@ describeEachEngine('queue bulk actions', (getDatabase) => {
   });
 
   it('works from the queue page without JavaScript: ticked cases, an error summary, a success banner', async () => {
-    const login = credentials.find((c) => c.role === 'officer')!;
-    const officer = new TestBrowser(t.app);
-    await officer.signIn(login.email, login.password);
+    const officer = await signedIn(t.app, council.staff.officer);
     const queue = await officer.get('/staff/cases?view=all');
     assert.equal(queue.statusCode, 200);
     assert.match(queue.body, new RegExp(`name="cases" type="checkbox" value="${references[0]}"`));
@@ -196,9 +175,7 @@ describeEachEngine('queue bulk actions', (getDatabase) => {
   });
 
   it('shows an agent no status change and refuses one posted anyway, with an error summary', async () => {
-    const login = credentials.find((c) => c.role === 'agent')!;
-    const agent = new TestBrowser(t.app);
-    await agent.signIn(login.email, login.password);
+    const agent = await signedIn(t.app, council.staff.agent);
     const queue = await agent.get('/staff/cases?view=all');
     assert.equal(queue.statusCode, 200);
     assert.doesNotMatch(queue.body, /Change status of selected cases/);

@@ -5,39 +5,26 @@
  * is tested with a moved clock in src/modules/staff/staff.service.db.test.ts.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { pino } from 'pino';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
-import type { Worker } from '../src/infra/jobs/jobs.js';
-import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import { before, it } from 'node:test';
+import { TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+import { newCouncil, useMailingApp, type TestCouncil } from './helpers/fixtures.js';
+import type { TestSmtpServer } from './helpers/smtp.js';
 
 const BASE_URL = 'https://report.ashdown.example';
 
 describeEachEngine('staff passwords', (getDatabase) => {
+  const mailing = useMailingApp(getDatabase, { CIVICDESK_BASE_URL: BASE_URL });
   let t: TestApp;
   let smtp: TestSmtpServer;
-  let worker: Worker;
-  let credentials: DemoCredential[];
-  const login = (role: string) => credentials.find((c) => c.role === role)!;
+  let council: TestCouncil;
+  const login = (role: 'admin' | 'team_lead' | 'officer' | 'agent') => council.staff[role]!;
   let addresses = 0;
   const browser = () => new TestBrowser(t.app, { remoteAddress: `198.51.100.${++addresses}` });
 
   before(async () => {
-    smtp = await startSmtpServer();
-    credentials = (await seedDemoCouncil(getDatabase().db))!;
-    t = await buildTestApp(getDatabase(), {
-      env: { SMTP_URL: smtp.url, CIVICDESK_BASE_URL: BASE_URL },
-      parts: { jobSettings: { pollMs: 20 } },
-    });
-    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
-    await worker.start();
-  });
-  after(async () => {
-    await worker.stop();
-    await t.close();
-    await smtp.close();
+    ({ t, smtp } = mailing());
+    council = await newCouncil(t.app, { staff: ['admin', 'team_lead', 'officer', 'agent'] });
   });
 
   /** The reset link in the newest reset email to `address`, as a path on this site. */

@@ -6,15 +6,13 @@
  * are tested with a moved clock in src/modules/staff/staff.service.db.test.ts.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { pino } from 'pino';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
-import type { Worker } from '../src/infra/jobs/jobs.js';
+import { before, it } from 'node:test';
 import { StaffService, staffSecuritySettings } from '../src/modules/staff/staff.service.js';
 import { totpCode, totpStep } from '../src/modules/staff/totp.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+import { newCouncil, useMailingApp, type TestCouncil } from './helpers/fixtures.js';
+import type { TestSmtpServer } from './helpers/smtp.js';
 import {
   answerSecondFactor,
   knownFactor,
@@ -25,29 +23,18 @@ import {
 } from './helpers/staff.js';
 
 describeEachEngine('staff sign-in', (getDatabase) => {
+  const mailing = useMailingApp(getDatabase, { CIVICDESK_BASE_URL: 'https://report.ashdown.example' });
   let t: TestApp;
   let smtp: TestSmtpServer;
-  let worker: Worker;
-  let credentials: DemoCredential[];
-  const login = (role: string) => credentials.find((c) => c.role === role)!;
+  let council: TestCouncil;
+  const login = (role: 'admin' | 'team_lead' | 'officer' | 'agent') => council.staff[role]!;
   let addresses = 0;
   /** Each browser comes from its own address, so the per-address rate limit counts each separately. */
   const browser = () => new TestBrowser(t.app, { remoteAddress: `192.0.2.${++addresses}` });
 
   before(async () => {
-    smtp = await startSmtpServer();
-    credentials = (await seedDemoCouncil(getDatabase().db))!;
-    t = await buildTestApp(getDatabase(), {
-      env: { SMTP_URL: smtp.url, CIVICDESK_BASE_URL: 'https://report.ashdown.example' },
-      parts: { jobSettings: { pollMs: 20 } },
-    });
-    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
-    await worker.start();
-  });
-  after(async () => {
-    await worker.stop();
-    await t.close();
-    await smtp.close();
+    ({ t, smtp } = mailing());
+    council = await newCouncil(t.app, { staff: ['admin', 'team_lead', 'officer', 'agent'] });
   });
 
   it('sends an admin without an authenticator app to set one up from every staff page, and lets them do nothing else until then', async () => {

@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import { seedDemoCouncil } from '../src/demo/seed.js';
 import { buildDomain, type Domain } from '../src/domain.js';
 import { fromLocal, type Timescale } from '../src/lib/working-time.js';
+import type { Service } from '../src/modules/services/services.service.js';
 import { describeEachEngine } from './helpers/database.js';
+import { AT, newBody, newCalendar, newService } from './helpers/factories.js';
 
 const london = (date: string, hhmm: string) => {
   const [h, m] = hhmm.split(':').map(Number) as [number, number];
@@ -17,15 +18,24 @@ const london = (date: string, hhmm: string) => {
 
 describeEachEngine('due dates from timescales', (getDatabase) => {
   let domain: Domain;
+  let pothole: Service;
 
   before(async () => {
-    await seedDemoCouncil(getDatabase().db);
-    domain = buildDomain(getDatabase().db);
+    const { db } = getDatabase();
+    const council = await newBody(db, { area: true });
+    const calendar = await newCalendar(db, {
+      closures: ['2026-12-29', '2026-12-30', '2026-12-31'].map((date) => ({
+        date,
+        name: 'Christmas closure',
+      })),
+    });
+    pothole = await newService(db, { body: council, calendar: calendar.code });
+    domain = buildDomain(db);
   });
 
   /** The pothole service with this timescale; then the due date of a pothole reported at `at`. */
   async function dueFor(timescale: Timescale, at: Date): Promise<string> {
-    const service = (await domain.services.get('pothole'))!;
+    const service = (await domain.services.get(pothole.code))!;
     await domain.services.save({
       code: service.code,
       name: service.name,
@@ -37,13 +47,7 @@ describeEachEngine('due dates from timescales', (getDatabase) => {
       definition: { ...service.definition, timescale },
       offeredBy: service.offeredBy,
     });
-    const decision = await domain.routing.route({
-      lat: 53.45,
-      lon: -2.38,
-      serviceCode: 'pothole',
-      answers: { danger: 'no', size: 'large' },
-      at,
-    });
+    const decision = await domain.routing.route({ ...AT, serviceCode: pothole.code, at });
     assert.equal(decision.outcome, 'routed');
     return decision.outcome === 'routed' ? decision.dueAt.toISOString() : '';
   }

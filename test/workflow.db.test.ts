@@ -5,17 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
+import { newCase } from './helpers/factories.js';
+import { newCouncil, signedIn, type TestCouncil } from './helpers/fixtures.js';
 
 describeEachEngine('case workflow', (getDatabase) => {
   let t: TestApp;
-  let credentials: DemoCredential[];
+  let council: TestCouncil;
   let admin: TestBrowser;
   let officer: TestBrowser;
   let reference: string;
-  const login = (role: string) => credentials.find((c) => c.role === role)!;
 
   /** Every status in use, each able to go to the ones listed (others none). */
   function form(next: Record<string, string[]>, enabled: string[] = Object.keys(next)) {
@@ -26,22 +26,11 @@ describeEachEngine('case workflow', (getDatabase) => {
   }
 
   before(async () => {
-    credentials = (await seedDemoCouncil(getDatabase().db))!;
     t = await buildTestApp(getDatabase(), { env: { CIVICDESK_REFERENCE_PREFIX: 'ASH' } });
-    const result = await t.app.intake.submit({
-      serviceCode: 'pothole',
-      lat: 53.45,
-      lon: -2.38,
-      description: 'Pothole',
-      answers: { danger: 'no', size: 'large' },
-      reporter: { name: 'Pat', email: 'pat@example.org' },
-      channel: 'web',
-    });
-    reference = result.case.reference;
-    admin = new TestBrowser(t.app);
-    await admin.signIn(login('admin').email, login('admin').password);
-    officer = new TestBrowser(t.app);
-    await officer.signIn(login('officer').email, login('officer').password);
+    council = await newCouncil(t.app, { staff: ['admin', 'officer'] });
+    ({ reference } = await newCase(t.app, { service: council.service }));
+    admin = await signedIn(t.app, council.staff.admin);
+    officer = await signedIn(t.app, council.staff.officer);
   });
   after(() => t.close());
 
@@ -115,12 +104,7 @@ describeEachEngine('case workflow', (getDatabase) => {
       teamId: null,
       integration: true as const,
     };
-    const ashdown = await getDatabase()
-      .db.selectFrom('body')
-      .select('id')
-      .where('code', '=', 'ashdown')
-      .executeTakeFirstOrThrow();
-    await t.app.cases.update({ ...crm, bodyId: ashdown.id }, reference, {
+    await t.app.cases.update({ ...crm, bodyId: council.body.id }, reference, {
       status: 'action_scheduled',
       publicUpdate: 'Booked by the contractor',
     });

@@ -5,51 +5,23 @@
  * title, axe-clean too, with focus moved to the summary.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { seedDemoCouncil, type DemoCredential } from '../../src/demo/seed.js';
+import { before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import {
   assertOneHeading,
   assertNoAxeViolations,
-  launchBrowser,
-  startServer,
-  watchForProblems,
   type PageProblems,
   type TestServer,
 } from '../helpers/browser.js';
-import { signInInBrowser } from '../helpers/staff-browser.js';
+import { useDemoSignedInPage } from '../helpers/staff-browser.js';
 
 describe('administration pages in a browser', () => {
-  let browser: Browser;
+  const session = useDemoSignedInPage('admin', '/admin');
   let server: TestServer;
-  let credentials: DemoCredential[] = [];
-  let context: BrowserContext;
   let page: Page;
   let problems: PageProblems;
-
-  before(async () => {
-    // Both at once; whichever started is closed in after() even if the other failed.
-    const [launched, started] = await Promise.allSettled([
-      launchBrowser().then((b) => (browser = b)),
-      startServer({ seed: async (db) => (credentials = (await seedDemoCouncil(db)) ?? []) }).then(
-        (s) => (server = s),
-      ),
-    ]);
-    for (const outcome of [launched, started]) if (outcome.status === 'rejected') throw outcome.reason;
-
-    context = await browser.newContext();
-    page = await context.newPage();
-    problems = await watchForProblems(page);
-    const admin = credentials.find((c) => c.role === 'admin');
-    assert.ok(admin, 'the demo council has an admin');
-    // Password, then (first time) setting up the authenticator app admins must use.
-    await signInInBrowser(page, server, admin, '/admin');
-  });
-
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.close();
+  before(() => {
+    ({ server, page, problems } = session());
   });
 
   /** Opens a page, checks it rendered with one h1, and audits it. */

@@ -4,47 +4,23 @@
  * list before and after a key is revoked.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { seedDemoCouncil, type DemoCredential } from '../../src/demo/seed.js';
+import { before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import {
   assertOneHeading,
   assertNoAxeViolations,
-  launchBrowser,
-  startServer,
-  watchForProblems,
   type PageProblems,
   type TestServer,
 } from '../helpers/browser.js';
-import { signInInBrowser } from '../helpers/staff-browser.js';
+import { useDemoSignedInPage } from '../helpers/staff-browser.js';
 
 describe('API keys pages in a browser', () => {
-  let browser: Browser;
+  const session = useDemoSignedInPage('admin', '/admin');
   let server: TestServer;
-  let credentials: DemoCredential[] = [];
-  let context: BrowserContext;
   let page: Page;
   let problems: PageProblems;
-
-  before(async () => {
-    const [launched, started] = await Promise.allSettled([
-      launchBrowser().then((b) => (browser = b)),
-      startServer({ seed: async (db) => (credentials = (await seedDemoCouncil(db)) ?? []) }).then(
-        (s) => (server = s),
-      ),
-    ]);
-    for (const outcome of [launched, started]) if (outcome.status === 'rejected') throw outcome.reason;
-    context = await browser.newContext();
-    page = await context.newPage();
-    problems = await watchForProblems(page);
-    const admin = credentials.find((c) => c.role === 'admin')!;
-    await signInInBrowser(page, server, admin, '/admin');
-  });
-
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.close();
+  before(() => {
+    ({ server, page, problems } = session());
   });
 
   async function audit(where: string, heading: RegExp): Promise<void> {

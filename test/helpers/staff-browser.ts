@@ -4,10 +4,21 @@
  * how codes are chosen so that many sign-ins in a row are not refused as replays.
  *
  *   await signInInBrowser(page, server, admin, '/admin');
+ *
+ * or, for a suite about pages the demo's admin sees: `const session = useDemoSignedInPage('admin', '/admin')`.
  */
-import type { Page } from 'playwright-core';
+import { after, before } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { StaffRole } from '../../src/db/database.js';
+import { seedDemoCouncil, type DemoCredential } from '../../src/demo/seed.js';
 import { totpCode } from '../../src/modules/staff/totp.js';
-import type { TestServer } from './browser.js';
+import {
+  launchBrowser,
+  startServer,
+  watchForProblems,
+  type PageProblems,
+  type TestServer,
+} from './browser.js';
 import { answerSecondFactor, knownFactor, rememberFactor, setUpStep } from './staff.js';
 
 async function submit(page: Page, button: string): Promise<void> {
@@ -63,4 +74,52 @@ export async function signInInBrowser(
   if (path() !== new URL(next, 'http://x').pathname) {
     throw new Error(`signing in ended at ${page.url()}, not ${next}`);
   }
+}
+
+export interface SignedInPage {
+  browser: Browser;
+  server: TestServer;
+  context: BrowserContext;
+  page: Page;
+  problems: PageProblems;
+  credentials: DemoCredential[];
+}
+
+/**
+ * Registers before() and after() hooks in the calling suite: Chromium and a server with the demo council
+ * started side by side, a page watched for problems (see watchForProblems), signed in as the demo's
+ * member of staff with `role` and left on `next`. Call the returned function in tests and later hooks.
+ */
+export function useDemoSignedInPage(role: StaffRole, next: string): () => SignedInPage {
+  let ready: SignedInPage | undefined;
+  let browser: Browser | undefined;
+  let server: TestServer | undefined;
+  let context: BrowserContext | undefined;
+  before(async () => {
+    let credentials: DemoCredential[] = [];
+    // Both at once; whichever started is closed in after() even if the other failed.
+    const [launched, started] = await Promise.allSettled([
+      launchBrowser().then((b) => (browser = b)),
+      startServer({ seed: async (db) => (credentials = (await seedDemoCouncil(db)) ?? []) }).then(
+        (s) => (server = s),
+      ),
+    ]);
+    for (const outcome of [launched, started]) if (outcome.status === 'rejected') throw outcome.reason;
+    context = await browser!.newContext();
+    const page = await context.newPage();
+    const problems = await watchForProblems(page);
+    const who = credentials.find((c) => c.role === role);
+    if (!who) throw new Error(`the demo council has no ${role}`);
+    await signInInBrowser(page, server!, who, next);
+    ready = { browser: browser!, server: server!, context, page, problems, credentials };
+  });
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.close();
+  });
+  return () => {
+    if (!ready) throw new Error('the signed-in page is not ready');
+    return ready;
+  };
 }

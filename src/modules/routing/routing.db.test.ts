@@ -1,16 +1,26 @@
 /**
- * RoutingService end to end on a real database, with the demo council's areas in the real spatial
- * index: the whole decision, including due dates on the council's calendar.
+ * RoutingService end to end on a real database, with a two-tier council's areas (a borough, a ward and a
+ * parish inside it) in the real spatial index: the whole decision, including due dates on the council's
+ * calendar.
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import { seedDemoCouncil } from '../../demo/seed.js';
 import { buildDomain, type Domain } from '../../domain.js';
 import { fromLocal } from '../../lib/working-time.js';
 import { describeEachEngine } from '../../../test/helpers/database.js';
+import {
+  newArea,
+  newBody,
+  newCalendar,
+  newRule,
+  newService,
+  newTeam,
+  rectangle,
+} from '../../../test/helpers/factories.js';
+import { POTHOLE_QUESTIONS } from '../../../test/helpers/fixtures.js';
 
-const inParish = { lat: 53.41, lon: -2.37 }; // Little Wickham parish, in Wickham ward
-const inNorthWest = { lat: 53.45, lon: -2.38 };
+const inParish = { lat: 53.41, lon: -2.37 }; // in the parish, in the south-west ward
+const inNorthWest = { lat: 53.45, lon: -2.38 }; // in the borough, outside that ward
 const london = (date: string, hhmm: string) => {
   const [h, m] = hhmm.split(':').map(Number) as [number, number];
   return fromLocal(date, h * 60 + m, 'Europe/London');
@@ -19,8 +29,105 @@ const london = (date: string, hhmm: string) => {
 describeEachEngine('routing service', (getDatabase) => {
   let domain: Domain;
   before(async () => {
-    await seedDemoCouncil(getDatabase().db);
-    domain = buildDomain(getDatabase().db);
+    const { db } = getDatabase();
+    const borough = await newBody(db, { code: 'ashdown' });
+    const parish = await newBody(db, {
+      code: 'little-wickham',
+      kind: 'parish',
+      email: 'clerk@littlewickham-pc.example',
+    });
+    await newArea(db, { body: borough, code: 'ASHDOWN', ring: rectangle(-2.4, 53.4, -2.26, 53.47) });
+    await newArea(db, {
+      body: borough,
+      kind: 'ward',
+      code: 'W-SW',
+      ring: rectangle(-2.4, 53.4, -2.33, 53.435),
+    });
+    await newArea(db, {
+      body: parish,
+      kind: 'parish',
+      code: 'P-LW',
+      ring: [
+        [-2.395, 53.405],
+        [-2.345, 53.405],
+        [-2.37, 53.43],
+        [-2.395, 53.405],
+      ],
+    });
+    await newCalendar(db, {
+      code: 'standard',
+      closures: ['2026-12-29', '2026-12-30', '2026-12-31'].map((date) => ({
+        date,
+        name: 'Christmas closure',
+      })),
+    });
+    const clerk = await newTeam(db, { body: parish, code: 'clerk' });
+    const roadSafety = await newTeam(db, { body: borough, code: 'road-safety' });
+    const highways = await newTeam(db, { body: borough, code: 'highways' });
+    const outOfHours = await newTeam(db, { body: borough, code: 'out-of-hours' });
+    const yesNo = [
+      { key: 'yes', name: 'Yes' },
+      { key: 'no', name: 'No' },
+    ];
+    const speeding = await newService(db, {
+      code: 'speeding',
+      body: borough,
+      team: roadSafety,
+      offeredBy: [borough, parish],
+      timescale: { unit: 'working_days', amount: 20 },
+      questions: [
+        {
+          code: 'when',
+          text: 'When does it happen most?',
+          datatype: 'singlevaluelist',
+          required: true,
+          options: ['morning', 'night'].map((key) => ({ key, name: key })),
+        },
+        {
+          code: 'school',
+          text: 'Is it near a school?',
+          datatype: 'singlevaluelist',
+          required: true,
+          options: yesNo,
+        },
+        {
+          code: 'speed_limit',
+          text: 'What is the speed limit?',
+          datatype: 'singlevaluelist',
+          required: true,
+          options: ['20', '30', '40'].map((key) => ({ key, name: `${key} mph` })),
+        },
+      ],
+    });
+    const pothole = await newService(db, {
+      code: 'pothole',
+      body: borough,
+      team: highways,
+      questions: POTHOLE_QUESTIONS,
+    });
+    await newRule(db, {
+      service: speeding,
+      body: parish,
+      team: clerk,
+      showContact: true,
+      conditions: {
+        areaKind: 'parish',
+        areaCode: 'P-LW',
+        answers: [
+          { question: 'speed_limit', operator: 'in', values: ['20', '30'] },
+          { question: 'school', operator: 'equals', values: ['no'] },
+          { question: 'when', operator: 'not_equals', values: ['night'] },
+        ],
+      },
+    });
+    await newRule(db, {
+      service: pothole,
+      body: borough,
+      team: outOfHours,
+      conditions: { outOfHours: true },
+    });
+    domain = buildDomain(db);
+    await domain.routing.setOutsideAreaContact({ message: 'This place is outside Ashdown.' });
   });
 
   it('sends speeding in the parish to the parish clerk, showing the clerk’s contact details', async () => {
@@ -37,7 +144,7 @@ describeEachEngine('routing service', (getDatabase) => {
     assert.equal(result.contact?.email, 'clerk@littlewickham-pc.example');
     assert.deepEqual(
       result.areas.map((a) => a.code),
-      ['DEMO-ASHDOWN', 'DEMO-W-SW', 'DEMO-P-LW'],
+      ['ASHDOWN', 'W-SW', 'P-LW'],
     );
     // 20 working days from Tuesday 24 November 2026: Christmas, the substitute Boxing Day and the
     // council's 29–31 December closure are not working days.

@@ -4,12 +4,11 @@
  * administrator sets up an authenticator app at first sign-in.
  */
 import crypto from 'node:crypto';
-import { hash } from '@node-rs/argon2';
 import { configFrom, UsageError, withDatabase, type CliCommand } from '../../cli/command.js';
 import type { StaffRole } from '../../db/database.js';
 import { buildDomain } from '../../domain.js';
 import { looksLikeEmail } from '../contacts/contacts.service.js';
-import { insertStaff } from './staff.repository.js';
+import { createStaffAccount } from './create-staff.js';
 
 const ROLES: StaffRole[] = ['agent', 'officer', 'team_lead', 'admin'];
 
@@ -39,27 +38,20 @@ that body if given. A random password is printed once: pass it on safely; they c
     if (typeof values.body !== 'string') throw new UsageError('--body is required');
     const password = crypto.randomBytes(15).toString('base64url');
     return withDatabase(configFrom(env), async ({ db }) => {
-      const organisations = buildDomain(db).organisations;
-      const body = (await organisations.bodies()).find((b) => b.code === values.body);
-      if (!body) throw new UsageError(`there is no body "${String(values.body)}"`);
-      const team =
-        typeof values.team === 'string'
-          ? (await organisations.teams()).find((t) => t.bodyId === body.id && t.code === values.team)
-          : undefined;
-      if (typeof values.team === 'string' && !team)
-        throw new UsageError(`${body.name} has no team "${values.team}"`);
-      const id = await insertStaff(db, {
+      const created = await createStaffAccount(db, buildDomain(db).organisations, {
         email,
         name,
         role,
-        body_id: body.id,
-        team_id: team?.id ?? null,
-        password_hash: await hash(password),
+        bodyCode: values.body as string,
+        ...(typeof values.team === 'string' ? { teamCode: values.team } : {}),
+        password,
       });
-      if (!id) {
-        console.error(`There is already a member of staff with the email ${email}.`);
+      if (created.outcome === 'refused') {
+        if (created.reason !== 'email_taken') throw new UsageError(created.message);
+        console.error(created.message);
         return 1;
       }
+      const { body, team } = created;
       console.log(
         `Created ${role} ${name} <${email}> in ${body.name}${team ? `, ${team.name}` : ''}.\n` +
           `Their password, shown only now: ${password}\n` +
