@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import type { TestBrowser } from './helpers/app.js';
+import { buildTestApp, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
 import { newCase } from './helpers/factories.js';
 import { newCouncil, signedIn } from './helpers/fixtures.js';
