@@ -222,6 +222,11 @@ describeEachEngine('case actions', (getDatabase) => {
     assert.match(routed.body, /Rule “Fly-tipping in Little Wickham goes to the parish”/);
     assert.equal((await officer.get(`/staff/cases/${reference}`)).statusCode, 404);
 
+    // The delivery module hears of the move (case.rerouted) and sends it to the parish's inbox.
+    const sent = await smtp.waitFor(
+      (m) => m.envelope.to.includes(PARISH_INBOX) && (m.parsed.subject ?? '').includes(reference),
+    );
+    assert.ok(sent);
     const delivery = await db()
       .selectFrom('case_delivery')
       .select(['method'])
@@ -229,10 +234,6 @@ describeEachEngine('case actions', (getDatabase) => {
       .execute();
     assert.equal(delivery.length, 1);
     assert.equal(delivery[0]!.method, 'email');
-    const sent = await smtp.waitFor(
-      (m) => m.envelope.to.includes(PARISH_INBOX) && (m.parsed.subject ?? '').includes(reference),
-    );
-    assert.ok(sent);
 
     const clerk = await signedIn('clerk@littlewickham-pc.example', 'parish-clerk-password');
     const clerkPage = await clerk.get(`/staff/cases/${reference}`);
