@@ -58,8 +58,11 @@ describe('delivery administration pages in a browser', () => {
       reporter: { name: 'Rosa Resident', email: 'rosa@example.org' },
       channel: 'web',
     });
-    // The delivery is made by the delivery module's case-event subscriber, a moment after the case.
+    // The delivery is made by the delivery module's case-event subscriber, a moment after the case:
+    // run the outbox here (this server may have no worker of its own) until it exists.
+    const worker = app.jobs.createWorker(app.log);
     for (let i = 0; i < 250; i++) {
+      await worker.runOnce();
       const made = await app.db
         .selectFrom('case_delivery')
         .select('id')
