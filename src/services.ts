@@ -29,6 +29,7 @@ import {
   open311UpdatesSubscriber,
   type Delivery,
 } from './modules/delivery/index.js';
+import { notificationsSubscriber } from './modules/notifications/index.js';
 import { filePhotoStore } from './modules/photos/photo-store.js';
 import { PhotoService, photoServiceOptions } from './modules/photos/photos.service.js';
 import { ResponseTemplatesService } from './modules/response-templates/response-templates.service.js';
@@ -110,6 +111,19 @@ export function createServices(parts: ServiceParts): Services {
   });
 
   // Who hears of case events. A new subscriber is one more line here and its own *.jobs.ts.
+  caseEvents.subscribe(
+    notificationsSubscriber({
+      db,
+      jobs,
+      cases,
+      services: domain.services,
+      organisations: domain.organisations,
+      contacts: domain.contacts,
+      staff: staffDirectory,
+      baseUrl: config.baseUrl,
+      councilName: config.CIVICDESK_COUNCIL_NAME,
+    }),
+  );
   caseEvents.subscribe(webhooksSubscriber(webhooks));
   caseEvents.subscribe(caseDeliverySubscriber(db, jobs));
   caseEvents.subscribe(open311UpdatesSubscriber(db, jobs));

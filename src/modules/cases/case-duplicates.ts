@@ -1,16 +1,15 @@
 /**
  * Marking a case as a duplicate of another: the reporter and followers move to the original once each,
- * both timelines say so, and those who asked for updates are emailed once.
+ * both timelines say so, and case.marked_duplicate names who asked for updates (the notifications
+ * module emails them once, instead of the usual closing summary).
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
-import { enqueueEmail } from '../../infra/mailer/email.jobs.js';
 import { STATUS_LABELS } from '../../lib/case-status.js';
-import { textToHtml } from '../../lib/email-template.js';
 import { AppError } from '../../lib/errors.js';
 import { audit } from '../audit/index.js';
 import { changedBy, updateEvents } from './case-events.js';
-import type { Actor, QueuedEmail } from './case-types.js';
+import type { Actor } from './case-types.js';
 import type { CasesDeps, CasesService } from './cases.service.js';
 import * as repo from './cases.repository.js';
 
@@ -59,9 +58,6 @@ export class CaseDuplicates {
         `${original.reference} is closed (${STATUS_LABELS[original.status]}): reopen it first, or choose an open case`,
       );
 
-    const originalLink = original.is_public
-      ? `${this.deps.baseUrl}/reports/${original.reference}`
-      : `${this.deps.baseUrl}/track/${original.reference}`;
     const note = `This is the same problem as report ${original.reference}, so we have joined the two: follow ${original.reference} for updates.`;
 
     await this.db.transaction().execute(async (trx) => {
@@ -161,45 +157,6 @@ export class CaseDuplicates {
         ...(actor.ip ? { ip: actor.ip } : {}),
       });
 
-      // One email per person who asked for updates (the reporter among them), instead of the usual
-      // closing summary: their report lives on as the original. Movers are already one per address.
-      const recipients = new Set<string>();
-      for (const mover of movers.values()) {
-        if (!mover.updates) continue;
-        const contact = await this.deps.contacts.get(trx, mover.contactId);
-        if (contact?.email) recipients.add(contact.email);
-      }
-      const subject = `Report ${row.reference} was joined to report ${original.reference}`;
-      const text = [
-        `Thank you for your report ${row.reference}. Someone had already told us about the same problem, in report ${original.reference}, so we have joined your report to it.`,
-        `We will email you when there is an update on ${original.reference}. See it here: ${originalLink}`,
-      ].join('\n\n');
-      const emails: QueuedEmail[] = [];
-      for (const to of recipients) {
-        const jobId = await enqueueEmail(
-          this.deps.jobs,
-          trx,
-          {
-            to,
-            subject,
-            text,
-            html: textToHtml(text, { title: subject }),
-            headers: { 'X-Civicdesk-Reference': row.reference },
-          },
-          { dedupeKey: `merged:${row.id}:${to.toLowerCase()}` },
-        );
-        if (jobId !== undefined) emails.push({ to, jobId });
-      }
-      if (recipients.size) {
-        await repo.insertEvent(trx, {
-          case_id: row.id,
-          kind: 'email_queued',
-          is_public: false,
-          body: `Joined to ${original.reference}: emailed to ${recipients.size} ${recipients.size === 1 ? 'person' : 'people'}`,
-          data: { emails },
-          actor: 'system',
-        });
-      }
       await this.deps.events.publish(
         trx,
         ...updateEvents(
@@ -212,6 +169,8 @@ export class CaseDuplicates {
           caseId: row.id,
           originalId: original.id,
           note,
+          // Who asked for updates and now follows the original: they are told, once each.
+          toTell: [...movers.values()].filter((m) => m.updates).map((m) => m.contactId),
           by: changedBy(actor),
         },
       );

@@ -41,7 +41,14 @@ interface Base {
 }
 
 export type CaseEvent =
-  | (Base & { type: 'case.created' })
+  | (Base & {
+      type: 'case.created';
+      /**
+       * The reporter's secret tracking key, for the receipt's link. Only subscribers that declare
+       * `receivesTrackingToken` get it (the resident's emails); it is stripped from everyone else's job.
+       */
+      trackingToken?: string;
+    })
   | (Base & {
       type: 'case.status_changed';
       from: CaseStatus;
@@ -64,7 +71,15 @@ export type CaseEvent =
   | (Base & { type: 'case.closed'; status: CaseStatus })
   | (Base & { type: 'case.rerouted'; from: CasePlacement })
   | (Base & { type: 'case.priority_changed'; from: string; to: string })
-  | (Base & { type: 'case.marked_duplicate'; originalId: string; note: string });
+  | (Base & {
+      type: 'case.marked_duplicate';
+      originalId: string;
+      note: string;
+      /** The contacts who asked for updates on this case and now follow the original instead. */
+      toTell: string[];
+    })
+  /** The case passed its due date: the timeline says so publicly, with the date now expected. */
+  | (Base & { type: 'case.overdue'; revisedDueAt: string });
 
 export type CaseEventType = CaseEvent['type'];
 
@@ -76,6 +91,7 @@ export const CASE_EVENT_TYPES: readonly CaseEventType[] = [
   'case.rerouted',
   'case.priority_changed',
   'case.marked_duplicate',
+  'case.overdue',
 ];
 
 /**
@@ -90,6 +106,8 @@ export interface CaseEventSubscriber {
   events: readonly CaseEventType[];
   /** Send the case as it was straight after the change (webhooks promise receivers that snapshot). */
   withSnapshot?: boolean;
+  /** Receive case.created's tracking key (only the subscriber that emails the resident their receipt). */
+  receivesTrackingToken?: boolean;
   /**
    * Asked inside the change's transaction, once per publish: false means nothing of this subscriber's
    * wants these events now (no webhook endpoint does), and no job is written.
@@ -142,7 +160,9 @@ export class CaseEvents {
         if (!subscriber.events.includes(event.type)) continue;
         const snapshot = subscriber.withSnapshot ? snapshots.get(event.caseId) : undefined;
         const delivered: DeliveredCaseEvent = {
-          ...event,
+          ...(event.type === 'case.created' && !subscriber.receivesTrackingToken
+            ? withoutTrackingToken(event)
+            : event),
           eventId,
           at,
           ...(snapshot ? { case: snapshot } : {}),
@@ -159,6 +179,11 @@ export class CaseEvents {
       }
     }
   }
+}
+
+function withoutTrackingToken(event: Extract<CaseEvent, { type: 'case.created' }>): CaseEvent {
+  const { trackingToken: _secret, ...rest } = event;
+  return rest;
 }
 
 export function changedBy(actor: Pick<Actor, 'id' | 'integration'>): ChangedBy {

@@ -1,7 +1,8 @@
 /**
  * All SQL that writes the case tables (cases, case_event, case_follower), and the plain reads of one case.
  * Only the cases module's services call it. `updated_at` is kept here and nowhere else: every write to a
- * case row sets it, and so does every timeline entry (touch), so "recently changed" means what it says.
+ * case row sets it, and so does every timeline entry (touch) except the note that emails were queued
+ * (bookkeeping, not a change), so "recently changed" means what it says.
  */
 import { sql, type Selectable } from 'kysely';
 import type { CaseEventTable, CasePriority, CasesTable, CaseStatus } from '../../db/database.js';
@@ -72,6 +73,7 @@ export async function insertEvent(
     actor: CaseEventRow['actor'];
     actor_staff_id?: string | null;
   },
+  { touch: touchCase = true }: { touch?: boolean } = {},
 ): Promise<void> {
   await db
     .insertInto('case_event')
@@ -85,7 +87,7 @@ export async function insertEvent(
       actor_staff_id: event.actor_staff_id ?? null,
     })
     .execute();
-  await touch(db, event.case_id);
+  if (touchCase) await touch(db, event.case_id);
 }
 
 /** Marks the case changed now, and takes its row lock for the rest of the transaction. */

@@ -1,7 +1,7 @@
 /**
  * The case core: every change to a case goes through this service, each in its own transaction that
- * writes the change, its timeline entry, its audit record, any email to residents and the case events
- * subscribers hear of (case-events.ts). Front doors (resident pages, the back office, the contact centre,
+ * writes the change, its timeline entry, its audit record and the case events subscribers hear of
+ * (case-events.ts): the resident's emails, webhooks and delivery to the body are subscribers. Front doors (resident pages, the back office, the contact centre,
  * the CRM API, the Open311 server) call it; it calls no integration.
  *
  * Access: staff see and act on cases of their own body (and bodies an admin granted theirs); contact-
@@ -14,6 +14,8 @@ import type { Jobs } from '../../infra/jobs/jobs.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { CLOSING_STATUSES, isPriority, PRIORITY_LABELS, STATUS_LABELS } from '../../lib/case-status.js';
 import { AppError } from '../../lib/errors.js';
+import { formatDateTime } from '../../lib/dates.js';
+import { dueDate } from '../../lib/working-time.js';
 import type { CalendarsService } from '../calendars/calendars.service.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
@@ -22,10 +24,9 @@ import type { ServicesService } from '../services/services.service.js';
 import type { StaffDirectory } from '../staff/staff-directory.js';
 import { audit } from '../audit/index.js';
 import { CaseDuplicates } from './case-duplicates.js';
-import { CaseEmails } from './case-emails.js';
 import { changedBy, updateEvents, type CaseEvents } from './case-events.js';
 import { CaseReroute } from './case-reroute.js';
-import { mayAssign, type Actor } from './case-types.js';
+import { mayAssign, type Actor, type QueuedEmail } from './case-types.js';
 import * as repo from './cases.repository.js';
 import type { WorkflowService } from './workflow.js';
 
@@ -59,7 +60,6 @@ export interface TimelineEntryInput {
 }
 
 export class CasesService {
-  readonly #emails: CaseEmails;
   readonly #reroute: CaseReroute;
   readonly #duplicates: CaseDuplicates;
 
@@ -67,7 +67,6 @@ export class CasesService {
     private readonly db: Kysely<Database>,
     private readonly deps: CasesDeps,
   ) {
-    this.#emails = new CaseEmails(db, deps);
     this.#reroute = new CaseReroute(db, deps, this);
     this.#duplicates = new CaseDuplicates(db, deps, this);
   }
@@ -183,9 +182,9 @@ export class CasesService {
   }
 
   /**
-   * Changes status and/or posts a public update. A public update appears on the tracking page and is
-   * emailed to the reporter and followers who asked for updates; closing a case emails them a summary
-   * of what was done. Agents may not change status.
+   * Changes status and/or posts a public update. A public update appears on the tracking page; the
+   * resident's emails (a case-event subscriber) send it to the reporter and followers who asked for
+   * updates, and a summary of what was done when it closes. Agents may not change status.
    */
   async update(
     actor: Actor,
@@ -256,7 +255,6 @@ export class CasesService {
           ...(actor.integration ? { apiClientId: actor.id, apiClient: actor.name } : {}),
         },
       });
-      await this.#emails.emailUpdate(trx, row, { status, publicUpdate, closing });
       await this.deps.events.publish(
         trx,
         ...updateEvents(row, { status, publicUpdate, closing, reopening }, changedBy(actor)),
@@ -312,9 +310,75 @@ export class CasesService {
     return this.#duplicates.markDuplicate(actor, reference, originalReference);
   }
 
-  /** "Bad news is better than no news": see CaseEmails.sendOverdueNotices. */
-  sendOverdueNotices(now: Date = new Date(), batch = 100): Promise<number> {
-    return this.#emails.sendOverdueNotices(now, batch);
+  /**
+   * "Bad news is better than no news": for each open case past its due date, once, say on its public
+   * timeline that the date was missed and when to expect a response now (the service's timescale counted
+   * again from now), and publish case.overdue so the resident, followers and team lead are told. Safe to
+   * run from any number of workers: each case is claimed by a guarded update before anything is written.
+   */
+  async sendOverdueNotices(now: Date = new Date(), batch = 100): Promise<number> {
+    const cases = await repo.overdueUnnotified(this.db, now, batch);
+    if (cases.length === 0) return 0;
+    const services = await this.deps.services.list({ activeOnly: false });
+    let sent = 0;
+    for (const row of cases) {
+      const service = services.find((s) => s.id === row.service_id);
+      if (!service) continue;
+      const calendar = await this.deps.calendars.workingCalendar(service.definition.calendar, now);
+      const revised = dueDate(now, service.definition.timescale, calendar);
+      const told = await this.db.transaction().execute(async (trx) => {
+        if (!(await repo.markOverdueNotified(trx, row.id, revised))) return false;
+        await repo.insertEvent(trx, {
+          case_id: row.id,
+          kind: 'overdue',
+          is_public: true,
+          body: overdueMessage(revised),
+          data: { revisedDueAt: revised.toISOString() },
+          actor: 'system',
+        });
+        await this.deps.events.publish(trx, {
+          type: 'case.overdue',
+          caseId: row.id,
+          revisedDueAt: revised.toISOString(),
+          by: { kind: 'system' },
+        });
+        return true;
+      });
+      if (told) sent++;
+    }
+    if (sent) this.deps.jobs.wake();
+    return sent;
+  }
+
+  /** The addresses to email about a case: the reporter if they asked for updates, and followers who did. */
+  async peopleToEmail(caseId: string, executor: Executor = this.db): Promise<string[]> {
+    const row = await repo.findById(executor, caseId);
+    if (!row) return [];
+    const recipients = new Set<string>();
+    if (row.updates_by_email && row.reporter_contact_id) {
+      const reporter = await this.deps.contacts.get(executor, row.reporter_contact_id);
+      if (reporter?.email) recipients.add(reporter.email);
+    }
+    for (const follower of await repo.followersToEmail(executor, caseId))
+      if (follower.email) recipients.add(follower.email);
+    return [...recipients];
+  }
+
+  /**
+   * Notes on the timeline (internal) that emails were queued, with their outbox jobs, so the case page
+   * can say whether each one went. Bookkeeping, not a change to the case: it leaves updated_at alone.
+   */
+  async recordEmailsQueued(
+    executor: Executor,
+    caseId: string,
+    body: string,
+    emails: QueuedEmail[],
+  ): Promise<void> {
+    await repo.insertEvent(
+      executor,
+      { case_id: caseId, kind: 'email_queued', is_public: false, body, data: { emails }, actor: 'system' },
+      { touch: false },
+    );
   }
 
   /**
@@ -377,4 +441,9 @@ export class CasesService {
   publicTimeline(executor: Executor, caseId: string) {
     return repo.listEvents(executor, caseId, { publicOnly: true });
   }
+}
+
+/** What the timeline and the resident are told when a case misses its date. */
+export function overdueMessage(revised: Date): string {
+  return `We have not dealt with this by the date we gave, and we are sorry. We now expect to respond by ${formatDateTime(revised)}.`;
 }

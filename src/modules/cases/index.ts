@@ -2,7 +2,7 @@
  * The case core's public entry: other modules import the case only from here. It owns the case tables
  * (cases, case_event, case_follower) and every change to a case; see docs/architecture.md, "The case core".
  */
-export { CasesService, type CasesDeps, type TimelineEntryInput } from './cases.service.js';
+export { CasesService, overdueMessage, type CasesDeps, type TimelineEntryInput } from './cases.service.js';
 export { CaseQueries, COUNT_CAP, type QueueFilter, type QueueSort, type QueueView } from './case-queries.js';
 export {
   CaseEvents,
@@ -24,6 +24,7 @@ export {
 } from './case-types.js';
 export {
   IntakeService,
+  channelWords,
   hashToken,
   trackingUrl,
   reporterProblems,

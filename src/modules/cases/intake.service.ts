@@ -2,9 +2,9 @@
  * The one intake every front uses: the resident's web journey, the JSON API, the contact centre and
  * (later) Open311. A submission is checked in full (service, place, answers, reporter, photos), routed,
  * and then written in ONE transaction with everything that must not be lost: the case, the contact,
- * the routing decision, the first timeline events, the photos attached, and the outbox jobs for the
- * receipt and the team's notification. So a resident who has seen a reference has a committed case,
- * and a committed case always gets its emails.
+ * the routing decision, the first timeline events, the photos attached, and the case.created event
+ * (an outbox job per subscriber: the receipt and the team's notice, the body's delivery, webhooks). So a
+ * resident who has seen a reference has a committed case, and a committed case always gets its emails.
  *
  * The same idempotency key always yields the same case: a double click, a back button, or a client
  * retrying after a timeout never makes two.
@@ -13,7 +13,6 @@ import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
-import { enqueueEmail } from '../../infra/mailer/email.jobs.js';
 import type { Jobs } from '../../infra/jobs/jobs.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
@@ -24,7 +23,6 @@ import type { OrganisationsService } from '../organisations/organisations.servic
 import type { RoutingService } from '../routing/routing.service.js';
 import { checkAnswers } from '../services/answers.js';
 import type { Service, ServicesService } from '../services/services.service.js';
-import { receiptEmail, teamNotificationEmail } from './report-emails.js';
 import * as repo from './cases.repository.js';
 import type { CaseEvents } from './case-events.js';
 
@@ -308,62 +306,12 @@ export class IntakeService {
           }
 
           const summary = this.summaryFrom(row, service, decision);
-          const values = {
-            reference: row.reference,
-            service: service.name,
-            location: describeLocation(locationDescription, locationDetail, row.lat, row.lon),
-            handled_by: summary.teamName ? `${summary.bodyName} (${summary.teamName})` : summary.bodyName,
-            due_date: formatDue(decision.dueAt),
-            what_happens_next: service.definition.whatHappensNext,
-            track_url: trackingUrl(this.config.baseUrl, row.reference, trackingToken),
-            council: this.config.CIVICDESK_COUNCIL_NAME,
-            reporter_name: reporter?.name?.trim() || 'there',
-          };
-          if (wantsUpdates && email) {
-            const jobId = await enqueueEmail(
-              this.deps.jobs,
-              trx,
-              receiptEmail(email, service.definition.receiptTemplate, values),
-              {
-                dedupeKey: `receipt:${row.id}`,
-              },
-            );
-            // On the timeline with its outbox job, so staff can see whether the receipt went.
-            await repo.insertEvent(trx, {
-              case_id: row.id,
-              kind: 'email_queued',
-              is_public: false,
-              body: 'Receipt emailed to the resident',
-              data: { emails: jobId === undefined ? [] : [{ to: email, jobId }] },
-              actor: 'system',
-            });
-          }
-          // The routing decision carries the team's address: no need to read the teams again.
-          const teamAddress = decision.team?.email ?? null;
-          const notify = teamAddress ?? decision.body.email;
-          if (notify) {
-            await enqueueEmail(
-              this.deps.jobs,
-              trx,
-              teamNotificationEmail(notify, {
-                ...values,
-                description,
-                answers: Object.entries(answers).map(([code, value]) => {
-                  const question = service.definition.questions.find((q) => q.code === code);
-                  const shown = (Array.isArray(value) ? value : [value])
-                    .map((v) => question?.options?.find((o) => o.key === v)?.name ?? v)
-                    .join(', ');
-                  return `${question?.text ?? code} ${shown}`;
-                }),
-                channel: channelWords(submission.channel),
-              }),
-              { dedupeKey: `team-notice:${row.id}` },
-            );
-          }
-          // Subscribers (the body's inbox or system, webhooks) hear of it from the same commit.
+          // Subscribers (the resident's receipt and the team's notice, the body's inbox or system,
+          // webhooks) hear of it from the same commit.
           await this.deps.events.publish(trx, {
             type: 'case.created',
             caseId: row.id,
+            trackingToken,
             by: submission.takenBy ? { kind: 'staff', id: submission.takenBy.staffId } : { kind: 'resident' },
           });
           return { row, summary };
@@ -460,7 +408,7 @@ export function reporterProblems(service: Service, reporter: ReportSubmission['r
   return problems;
 }
 
-function channelWords(channel: Channel): string {
+export function channelWords(channel: Channel): string {
   switch (channel) {
     case 'web':
       return 'online';
