@@ -35,6 +35,7 @@ import { openDatabase } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { demoStreets } from '../src/demo/demo-council.js';
 import { seedDemoCouncil } from '../src/demo/seed.js';
+import { buildDomain } from '../src/domain.js';
 import { ApiClientsService } from '../src/modules/api-clients/api-clients.service.js';
 import { generateCases } from './lib/case-generator.js';
 
@@ -224,7 +225,7 @@ async function benchSize(size: number): Promise<{ rows: Row[]; notes: string[] }
     });
     process.stderr.write('\n');
     await sql`vacuum analyze`.execute(database.db);
-    const clients = new ApiClientsService(database.db);
+    const clients = new ApiClientsService(database.db, buildDomain(database.db));
     const { key } = await clients.create({
       name: 'Bench FixMyStreet',
       scopes: ['open311:write', 'reports:write'],

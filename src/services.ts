@@ -143,7 +143,7 @@ export function createServices(parts: ServiceParts): Services {
       workflow,
     }),
     workflow,
-    apiClients: new ApiClientsService(db),
+    apiClients: new ApiClientsService(db, domain),
     photos,
     responseTemplates: new ResponseTemplatesService(db),
     webhooks,

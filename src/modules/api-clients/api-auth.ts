@@ -11,10 +11,11 @@
  */
 import crypto from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import type { Database } from '../../db/database.js';
 import { AppError, type ErrorCode, type FieldError } from '../../lib/errors.js';
+import * as repo from './api-clients.repository.js';
 import type { ApiClient, ApiClientsService } from './api-clients.service.js';
 
 /** The key from `Authorization: Bearer cdk_...` (or `X-API-Key`). */
@@ -98,20 +99,10 @@ export async function idempotentWrite(
     .digest('hex');
 
   for (let tries = 0; tries < 2; tries++) {
-    const claimed = await db
-      .insertInto('api_idempotency')
-      .values({ api_client_id: client.id, key, request_hash: hash })
-      .onConflict((oc) => oc.columns(['api_client_id', 'key']).doNothing())
-      .returning('key')
-      .executeTakeFirst();
-    if (claimed) return runAndStore(db, client, key, reply, write);
+    if (await repo.claimIdempotencyKey(db, client.id, key, hash))
+      return runAndStore(db, client, key, reply, write);
 
-    const existing = await db
-      .selectFrom('api_idempotency')
-      .selectAll()
-      .where('api_client_id', '=', client.id)
-      .where('key', '=', key)
-      .executeTakeFirst();
+    const existing = await repo.findIdempotencyKey(db, client.id, key);
     if (!existing) continue; // forgotten in between: claim it again
     const age = Date.now() - existing.created_at.getTime();
     if (age > KEEP_MS || (existing.state === 'running' && age > STALE_RUNNING_MS)) {
@@ -167,18 +158,9 @@ async function runAndStore(
 }
 
 async function save(db: Kysely<Database>, clientId: string, key: string, stored: Stored): Promise<void> {
-  await db
-    .updateTable('api_idempotency')
-    .set({ state: 'done', status_code: stored.status, response: sql`${JSON.stringify(stored)}::jsonb` })
-    .where('api_client_id', '=', clientId)
-    .where('key', '=', key)
-    .execute();
+  await repo.storeIdempotentAnswer(db, clientId, key, stored.status, stored);
 }
 
 async function forget(db: Kysely<Database>, clientId: string, key: string): Promise<void> {
-  await db
-    .deleteFrom('api_idempotency')
-    .where('api_client_id', '=', clientId)
-    .where('key', '=', key)
-    .execute();
+  await repo.forgetIdempotencyKey(db, clientId, key);
 }

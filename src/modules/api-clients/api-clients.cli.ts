@@ -1,4 +1,5 @@
 import { configFrom, UsageError, withDatabase, type CliCommand } from '../../cli/command.js';
+import { buildDomain } from '../../domain.js';
 import { ApiClientsService, SCOPES, type Scope } from './api-clients.service.js';
 
 export const apiClientCommand: CliCommand = {
@@ -25,7 +26,8 @@ revoke stops a key working at once; PREFIX is the part after "cdk_" shown by lis
     const [action, prefix] = positionals;
     const config = configFrom(env);
     return withDatabase(config, async ({ db }) => {
-      const clients = new ApiClientsService(db);
+      const domain = buildDomain(db);
+      const clients = new ApiClientsService(db, domain);
       if (action === 'create') {
         if (typeof values.name !== 'string' || !values.name.trim())
           throw new UsageError('--name is required');
@@ -34,11 +36,7 @@ revoke stops a key working at once; PREFIX is the part after "cdk_" shown by lis
         if (unknown.length) throw new UsageError(`unknown scope ${unknown.join(', ')}`);
         let bodyId: string | null = null;
         if (typeof values.body === 'string') {
-          const body = await db
-            .selectFrom('body')
-            .select('id')
-            .where('code', '=', values.body)
-            .executeTakeFirst();
+          const body = (await domain.organisations.bodies()).find((b) => b.code === values.body);
           if (!body) throw new UsageError(`there is no body "${values.body}"`);
           bodyId = body.id;
         }

@@ -9,6 +9,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
 import { audit } from '../audit/index.js';
+import type { OrganisationsService } from '../organisations/index.js';
+import type { ServicesService } from '../services/index.js';
+import * as repo from './api-clients.repository.js';
 
 /**
  * cases:read and cases:write are for a CRM: they need a key tied to a body (`bodyId`). open311:write lets
@@ -75,7 +78,14 @@ function hashKey(key: string): string {
 const KEY_PATTERN = /^cdk_([a-z0-9]{10})_([A-Za-z0-9_-]{32,64})$/;
 
 export class ApiClientsService {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** To check the body and services an admin ties a key to. */
+    private readonly deps: {
+      organisations: Pick<OrganisationsService, 'bodies'>;
+      services: Pick<ServicesService, 'list'>;
+    },
+  ) {}
 
   async create(input: {
     name: string;
@@ -88,35 +98,25 @@ export class ApiClientsService {
   }): Promise<{ client: ApiClient; key: string }> {
     const prefix = crypto.randomBytes(8).toString('hex').slice(0, 10);
     const key = `cdk_${prefix}_${crypto.randomBytes(32).toString('base64url')}`;
-    const row = await this.db
-      .insertInto('api_client')
-      .values({
-        name: input.name.trim(),
-        key_prefix: prefix,
-        key_hash: hashKey(key),
-        scopes: input.scopes,
-        service_codes: input.serviceCodes ?? [],
-        body_id: input.bodyId ?? null,
-        open311_tokens: input.open311Tokens === true,
-        rate_limit_per_minute: input.rateLimitPerMinute ?? null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await repo.insertClient(this.db, {
+      name: input.name.trim(),
+      key_prefix: prefix,
+      key_hash: hashKey(key),
+      scopes: input.scopes,
+      service_codes: input.serviceCodes ?? [],
+      body_id: input.bodyId ?? null,
+      open311_tokens: input.open311Tokens === true,
+      rate_limit_per_minute: input.rateLimitPerMinute ?? null,
+    });
     return { client: toClient(row), key };
   }
 
   async list(): Promise<ApiClient[]> {
-    return (await this.db.selectFrom('api_client').selectAll().orderBy('created_at').execute()).map(toClient);
+    return (await repo.listClients(this.db)).map(toClient);
   }
 
   async revoke(prefix: string): Promise<boolean> {
-    const result = await this.db
-      .updateTable('api_client')
-      .set({ revoked_at: new Date() })
-      .where('key_prefix', '=', prefix)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    return repo.revokeClient(this.db, prefix);
   }
 
   /** An admin adds a named client: checked in full, audited; the key is shown once. */
@@ -133,11 +133,7 @@ export class ApiClientsService {
       problems.push({ field: 'scopes', message: 'Choose from the permissions listed' });
     let bodyId: string | null = null;
     if (input.bodyCode) {
-      const body = await this.db
-        .selectFrom('body')
-        .select('id')
-        .where('code', '=', input.bodyCode)
-        .executeTakeFirst();
+      const body = (await this.deps.organisations.bodies()).find((b) => b.code === input.bodyCode);
       if (!body) problems.push({ field: 'bodyCode', message: 'Choose a body from the list' });
       else bodyId = body.id;
     }
@@ -148,12 +144,8 @@ export class ApiClientsService {
       });
     const serviceCodes = [...new Set(input.serviceCodes)];
     if (serviceCodes.length) {
-      const known = await this.db
-        .selectFrom('service')
-        .select('code')
-        .where('code', 'in', serviceCodes)
-        .execute();
-      if (known.length !== serviceCodes.length)
+      const known = new Set((await this.deps.services.list({ activeOnly: false })).map((s) => s.code));
+      if (serviceCodes.some((code) => !known.has(code)))
         problems.push({ field: 'serviceCodes', message: 'Choose services from the list' });
     }
     let rateLimitPerMinute: number | null = null;
@@ -209,7 +201,7 @@ export class ApiClientsService {
 
   async get(id: string): Promise<ApiClient | undefined> {
     if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
-    const row = await this.db.selectFrom('api_client').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await repo.findClient(this.db, id);
     return row ? toClient(row) : undefined;
   }
 
@@ -224,11 +216,7 @@ export class ApiClientsService {
   async byKeyPrefix(key: string): Promise<{ id: string; rateLimitPerMinute: number | null } | undefined> {
     const match = /^cdk_([a-z0-9]{10})_/.exec(key.trim());
     if (!match) return undefined;
-    const row = await this.db
-      .selectFrom('api_client')
-      .select(['id', 'rate_limit_per_minute', 'revoked_at'])
-      .where('key_prefix', '=', match[1]!)
-      .executeTakeFirst();
+    const row = await repo.findClientByPrefix(this.db, match[1]!);
     return row && !row.revoked_at ? { id: row.id, rateLimitPerMinute: row.rate_limit_per_minute } : undefined;
   }
 
@@ -236,39 +224,19 @@ export class ApiClientsService {
   async authenticate(key: string): Promise<ApiClient | undefined> {
     const match = KEY_PATTERN.exec(key.trim());
     if (!match) return undefined;
-    const row = await this.db
-      .selectFrom('api_client')
-      .selectAll()
-      .where('key_prefix', '=', match[1]!)
-      .executeTakeFirst();
+    const row = await repo.findClientByPrefix(this.db, match[1]!);
     if (!row || row.revoked_at) return undefined;
     const expected = Buffer.from(row.key_hash, 'hex');
     const given = Buffer.from(hashKey(key.trim()), 'hex');
     if (!crypto.timingSafeEqual(expected, given)) return undefined;
     if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
-      await this.db
-        .updateTable('api_client')
-        .set({ last_used_at: new Date() })
-        .where('id', '=', row.id)
-        .execute();
+      await repo.markClientUsed(this.db, row.id);
     }
     return toClient(row);
   }
 }
 
-function toClient(row: {
-  id: string;
-  name: string;
-  key_prefix: string;
-  scopes: string[];
-  service_codes: string[];
-  body_id: string | null;
-  open311_tokens: boolean;
-  rate_limit_per_minute: number | null;
-  revoked_at: Date | null;
-  last_used_at: Date | null;
-  created_at: Date;
-}): ApiClient {
+function toClient(row: repo.ApiClientRow): ApiClient {
   return {
     id: row.id,
     name: row.name,

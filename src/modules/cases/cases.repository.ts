@@ -429,3 +429,34 @@ export interface CaseSnapshot {
   team_name: string | null;
   external_reference: string | null;
 }
+
+/**
+ * A body's cases in the order they last changed, for systems that keep a copy (the CRM API): keyset paging
+ * on (updated_at, id), compared in the database's own precision (microseconds), so the cursor a page
+ * ends on is exactly where the next begins. `updated_text` is that position as text.
+ */
+export function changedInBody(
+  db: Executor,
+  bodyId: string,
+  filter: {
+    updatedSince?: Date;
+    status?: CaseStatus;
+    serviceCode?: string;
+    after?: { at: string; id: string };
+    limit: number;
+  },
+) {
+  let q = db
+    .selectFrom('cases as c')
+    .select(['c.id', sql<string>`c.updated_at::text`.as('updated_text')])
+    .where('c.body_id', '=', bodyId);
+  if (filter.updatedSince) q = q.where('c.updated_at', '>=', filter.updatedSince);
+  if (filter.status) q = q.where('c.status', '=', filter.status);
+  if (filter.serviceCode) {
+    const code = filter.serviceCode;
+    q = q.where('c.service_id', 'in', (eb) => eb.selectFrom('service').select('id').where('code', '=', code));
+  }
+  const after = filter.after;
+  if (after) q = q.where(sql<boolean>`(c.updated_at, c.id) > (${after.at}::timestamptz, ${after.id}::uuid)`);
+  return q.orderBy('c.updated_at').orderBy('c.id').limit(filter.limit).execute();
+}

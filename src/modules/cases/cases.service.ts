@@ -92,6 +92,11 @@ export class CasesService {
     return repo.findById(executor, id);
   }
 
+  /** A body's cases by when they last changed, a page at a time (see repo.changedInBody). */
+  changedInBody(bodyId: string, filter: Parameters<typeof repo.changedInBody>[2]) {
+    return repo.changedInBody(this.db, bodyId, filter);
+  }
+
   /** Who a case can be assigned to: the staff of the case's body, and the actor's own colleagues. */
   async assignableStaff(actor: Actor, caseBodyId: string) {
     const own = await this.deps.staff.ofBody(caseBodyId);

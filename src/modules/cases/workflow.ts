@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { CaseStatus, Database } from '../../db/database.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
 import { CLOSING_STATUSES, STATUS_LABELS } from '../../lib/case-status.js';
+import * as repo from './workflow.repository.js';
 
 export const ALL_STATUSES = Object.keys(STATUS_LABELS) as CaseStatus[];
 
@@ -37,7 +38,7 @@ export class WorkflowService {
   constructor(private readonly db: Kysely<Database>) {}
 
   async get(): Promise<Workflow> {
-    const rows = await this.db.selectFrom('case_workflow_status').selectAll().execute();
+    const rows = await repo.workflowStatuses(this.db);
     if (rows.length === 0) return defaultWorkflow();
     const byStatus = new Map(rows.map((r) => [r.status, r]));
     return defaultWorkflow().map((w) => {
@@ -95,18 +96,11 @@ export class WorkflowService {
       }
     }
     if (problems.length) throw new AppError('validation_failed', 'The workflow cannot be saved', problems);
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('case_workflow_status').execute();
-      await trx
-        .insertInto('case_workflow_status')
-        .values(
-          workflow.map((w) => ({
-            status: w.status,
-            enabled: w.enabled,
-            next_statuses: w.next.filter((s) => s !== w.status),
-          })),
-        )
-        .execute();
-    });
+    await this.db.transaction().execute((trx) =>
+      repo.replaceWorkflow(
+        trx,
+        workflow.map((w) => ({ ...w, next: w.next.filter((s) => s !== w.status) })),
+      ),
+    );
   }
 }

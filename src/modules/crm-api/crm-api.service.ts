@@ -4,14 +4,14 @@
  *
  * A CRM's API key is tied to one body: it sees and changes that body's cases only, and a case of another
  * body is "not found" (never "forbidden", which would say it exists). Changes go through
- * CaseworkService.update with an integration actor, so they follow exactly an officer's rules (closing
- * needs a public update) and email the resident in the same way; the timeline and audit say a system
+ * the case core (CasesService.update) with an integration actor, so they follow exactly an officer's rules
+ * (closing needs a public update) and the resident is emailed in the same way; the timeline and audit say a system
  * made them, and which.
  *
  * The case as a CRM sees it is the same object the webhooks send (crmCaseView), so a CRM needs one
  * mapping for both.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { CaseStatus, Database } from '../../db/database.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
 import type { ApiClient } from '../api-clients/api-clients.service.js';
@@ -56,11 +56,7 @@ export class CrmApiService {
 
   private async caseRow(client: ApiClient, reference: string) {
     const bodyId = this.bodyOf(client);
-    const row = await this.db
-      .selectFrom('cases')
-      .select(['id', 'body_id'])
-      .where('reference', '=', reference.toUpperCase())
-      .executeTakeFirst();
+    const row = await this.cases.byReference(reference.toUpperCase());
     if (!row || row.body_id !== bodyId)
       throw new AppError('not_found', 'There is no case with that reference');
     return row;
@@ -93,25 +89,13 @@ export class CrmApiService {
         ]);
       }
     }
-    let q = this.db
-      .selectFrom('cases as c')
-      .select(['c.id', sql<string>`c.updated_at::text`.as('updated_text')])
-      .where('c.body_id', '=', bodyId);
-    if (query.updatedSince) q = q.where('c.updated_at', '>=', query.updatedSince);
-    if (query.status) q = q.where('c.status', '=', query.status);
-    if (query.serviceCode) {
-      q = q.where('c.service_id', 'in', (eb) =>
-        eb.selectFrom('service').select('id').where('code', '=', query.serviceCode!),
-      );
-    }
-    // Keyset paging on (updated_at, id), compared in the database's own precision (microseconds).
-    if (after)
-      q = q.where(sql<boolean>`(c.updated_at, c.id) > (${after.at}::timestamptz, ${after.id}::uuid)`);
-    const rows = await q
-      .orderBy('c.updated_at')
-      .orderBy('c.id')
-      .limit(query.limit + 1)
-      .execute();
+    const rows = await this.cases.changedInBody(bodyId, {
+      ...(query.updatedSince ? { updatedSince: query.updatedSince } : {}),
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.serviceCode ? { serviceCode: query.serviceCode } : {}),
+      ...(after ? { after } : {}),
+      limit: query.limit + 1,
+    });
     const page = rows.slice(0, query.limit);
     const cases = [];
     for (const row of page) {

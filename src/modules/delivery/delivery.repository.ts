@@ -239,3 +239,22 @@ export function unmatchedInbound(db: Executor, limit = 100) {
     .limit(limit)
     .execute();
 }
+
+/** Where a case is to be delivered: its body and service (null when there is no such case). */
+export function casePlacement(db: Executor, caseId: string) {
+  return db.selectFrom('cases').select(['body_id', 'service_id']).where('id', '=', caseId).executeTakeFirst();
+}
+
+/** A body's name, read in the caller's transaction (the timeline says who the case was passed to). */
+export async function bodyName(db: Executor, bodyId: string): Promise<string> {
+  return (await db.selectFrom('body').select('name').where('id', '=', bodyId).executeTakeFirstOrThrow()).name;
+}
+
+/** The ids behind the codes an admin chose for a delivery target (undefined when there is no such one). */
+export async function bodyIdByCode(db: Executor, code: string): Promise<string | undefined> {
+  return (await db.selectFrom('body').select('id').where('code', '=', code).executeTakeFirst())?.id;
+}
+
+export async function serviceIdByCode(db: Executor, code: string): Promise<string | undefined> {
+  return (await db.selectFrom('service').select('id').where('code', '=', code).executeTakeFirst())?.id;
+}

@@ -81,11 +81,7 @@ export const METHOD_LABELS: Record<DeliveryMethodName, string> = {
  * delivery row and its job are written in the caller's transaction. Returns whether one was.
  */
 export async function enqueueCaseDelivery(jobs: Jobs, trx: Executor, caseId: string): Promise<boolean> {
-  const row = await trx
-    .selectFrom('cases')
-    .select(['body_id', 'service_id'])
-    .where('id', '=', caseId)
-    .executeTakeFirst();
+  const row = await repo.casePlacement(trx, caseId);
   if (!row) return false;
   const target = await repo.activeTargetFor(trx, row.body_id, row.service_id);
   if (!target) return false;
@@ -174,12 +170,8 @@ export class DeliveryService {
   ): Promise<void> {
     const row = await repo.caseForDelivery(trx, caseId);
     if (!row) return;
-    const body = await trx
-      .selectFrom('body')
-      .select('name')
-      .where('id', '=', target.body_id)
-      .executeTakeFirstOrThrow();
-    const passed = `Passed to ${body.name} ${method.words}`;
+    const bodyName = await repo.bodyName(trx, target.body_id);
+    const passed = `Passed to ${bodyName} ${method.words}`;
     await this.timeline.addTimelineEntry(trx, caseId, {
       kind: 'delivered',
       isPublic: true,
@@ -188,10 +180,10 @@ export class DeliveryService {
       actor: 'system',
     });
     if (!row.updates_by_email || !row.reporter_email) return;
-    const subject = `Report ${row.reference} has been passed to ${body.name}`;
+    const subject = `Report ${row.reference} has been passed to ${bodyName}`;
     const text = [
       `Hello ${row.reporter_name?.trim() || 'there'},`,
-      `Your report ${row.reference} (${row.service_name}) has been passed to ${body.name}, who deal with it. We sent it ${method.words}.`,
+      `Your report ${row.reference} (${row.service_name}) has been passed to ${bodyName}, who deal with it. We sent it ${method.words}.`,
       `You can see its progress at ${this.options.baseUrl}/reports/${row.reference}`,
       this.options.councilName,
     ].join('\n\n');
@@ -228,19 +220,13 @@ export class DeliveryService {
   async saveEmailTarget(actor: Admin, id: string | undefined, input: TargetInput): Promise<string> {
     requireAdmin(actor);
     const problems: FieldError[] = [];
-    const body = input.bodyCode
-      ? await this.db.selectFrom('body').select('id').where('code', '=', input.bodyCode).executeTakeFirst()
-      : undefined;
-    if (!body) problems.push({ field: 'bodyCode', message: 'Choose the body whose cases are sent' });
+    const bodyId = input.bodyCode ? await repo.bodyIdByCode(this.db, input.bodyCode) : undefined;
+    if (!bodyId) problems.push({ field: 'bodyCode', message: 'Choose the body whose cases are sent' });
     let serviceId: string | null = null;
     if (input.serviceCode) {
-      const service = await this.db
-        .selectFrom('service')
-        .select('id')
-        .where('code', '=', input.serviceCode)
-        .executeTakeFirst();
+      const service = await repo.serviceIdByCode(this.db, input.serviceCode);
       if (!service) problems.push({ field: 'serviceCode', message: 'Choose a service from the list' });
-      else serviceId = service.id;
+      else serviceId = service;
     }
     const email = input.email.trim();
     const emailIssue = email ? emailProblem(email) : 'Enter the email address cases are sent to';
@@ -253,7 +239,7 @@ export class DeliveryService {
       attachPhotos: input.attachPhotos,
     };
     const values = {
-      body_id: body!.id,
+      body_id: bodyId!,
       service_id: serviceId,
       settings: settings as unknown as Record<string, unknown>,
       active: input.active,

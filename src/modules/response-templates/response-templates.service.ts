@@ -11,6 +11,7 @@ import { fillTemplate, PLACEHOLDER } from '../../lib/email-template.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
 import { audit } from '../audit/index.js';
 import { STATUS_LABELS } from '../../lib/case-status.js';
+import * as repo from './response-templates.repository.js';
 
 export const RESPONSE_PLACEHOLDERS = {
   reference: 'the case’s reference, like TRF-46SY-MZDB',
@@ -48,15 +49,6 @@ export interface TemplateAdmin {
 const NAME_MAX = 100;
 const BODY_MAX = 5000;
 
-function toTemplate(row: {
-  id: string;
-  name: string;
-  body: string;
-  sets_status: CaseStatus | null;
-}): ResponseTemplate {
-  return { id: row.id, name: row.name, body: row.body, setsStatus: row.sets_status };
-}
-
 function isUuid(id: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 }
@@ -65,18 +57,12 @@ export class ResponseTemplatesService {
   constructor(private readonly db: Kysely<Database>) {}
 
   async list(): Promise<ResponseTemplate[]> {
-    const rows = await this.db.selectFrom('response_template').selectAll().orderBy('name').execute();
-    return rows.map(toTemplate);
+    return repo.listTemplates(this.db);
   }
 
   async get(id: string): Promise<ResponseTemplate | undefined> {
     if (!isUuid(id)) return undefined;
-    const row = await this.db
-      .selectFrom('response_template')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return row && toTemplate(row);
+    return repo.findTemplate(this.db, id);
   }
 
   /** The template's text for this case and officer, ready to edit. */
@@ -117,28 +103,19 @@ export class ResponseTemplatesService {
       problems.push({ field: 'setsStatus', message: 'Choose a status from the list' });
     if (problems.length) throw new AppError('validation_failed', 'There is a problem', problems);
 
-    const values = { name, body, sets_status: setsStatus };
+    const values = { name, body, setsStatus };
     try {
       return await this.db.transaction().execute(async (trx) => {
-        const saved = id
-          ? await trx
-              .updateTable('response_template')
-              .set({ ...values, updated_at: new Date() })
-              .where('id', '=', id)
-              .returning('id')
-              .executeTakeFirstOrThrow()
-          : await trx
-              .insertInto('response_template')
-              .values(values)
-              .returning('id')
-              .executeTakeFirstOrThrow();
+        const savedId = id
+          ? await repo.updateTemplate(trx, id, values)
+          : await repo.insertTemplate(trx, values);
         await audit(trx, {
           staffId: actor.id,
           action: id ? 'response_template.changed' : 'response_template.added',
-          detail: { templateId: saved.id, name },
+          detail: { templateId: savedId, name },
           ...(actor.ip ? { ip: actor.ip } : {}),
         });
-        return saved.id;
+        return savedId;
       });
     } catch (error) {
       if ((error as { code?: string }).code !== '23505') throw error;
@@ -153,7 +130,7 @@ export class ResponseTemplatesService {
     const template = await this.get(id);
     if (!template) throw new AppError('not_found', 'There is no such response template');
     await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('response_template').where('id', '=', id).execute();
+      await repo.deleteTemplate(trx, id);
       await audit(trx, {
         staffId: actor.id,
         action: 'response_template.deleted',

@@ -2,7 +2,7 @@
  * The receipt email a new report sends, as a service definition's `receiptTemplate` may replace it: the
  * placeholders it may use and the standard wording. Here, beside the definition that holds the template,
  * so the admin form checks a service's own wording against the same list the report's email fills in
- * (src/modules/reports/report-emails.ts).
+ * (src/modules/notifications/notification-emails.ts).
  */
 export const RECEIPT_PLACEHOLDERS = [
   'reference',

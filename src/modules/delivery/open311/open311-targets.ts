@@ -95,19 +95,13 @@ export class Open311Targets {
     requireAdmin(actor);
     const existing = id ? await this.get(actor, id) : undefined;
     const problems: FieldError[] = [];
-    const body = input.bodyCode
-      ? await this.db.selectFrom('body').select('id').where('code', '=', input.bodyCode).executeTakeFirst()
-      : undefined;
-    if (!body) problems.push({ field: 'bodyCode', message: 'Choose the body whose cases are sent' });
+    const bodyId = input.bodyCode ? await deliveryRepo.bodyIdByCode(this.db, input.bodyCode) : undefined;
+    if (!bodyId) problems.push({ field: 'bodyCode', message: 'Choose the body whose cases are sent' });
     let serviceId: string | null = null;
     if (input.serviceCode) {
-      const service = await this.db
-        .selectFrom('service')
-        .select('id')
-        .where('code', '=', input.serviceCode)
-        .executeTakeFirst();
+      const service = await deliveryRepo.serviceIdByCode(this.db, input.serviceCode);
       if (!service) problems.push({ field: 'serviceCode', message: 'Choose a service from the list' });
-      else serviceId = service.id;
+      else serviceId = service;
     }
     const endpoint = input.endpoint.trim().replace(/\/+$/, '');
     const endpointIssue = endpointProblem(endpoint, this.isProduction);
@@ -139,7 +133,7 @@ export class Open311Targets {
     });
     try {
       return await this.db.transaction().execute(async (trx) => {
-        const common = { body_id: body!.id, service_id: serviceId, active: input.active };
+        const common = { body_id: bodyId!, service_id: serviceId, active: input.active };
         let targetId: string;
         if (existing) {
           targetId = existing.row.id;

@@ -10,6 +10,7 @@ import { Type, type Static } from 'typebox';
 import type { RenderAdminPage } from '../../../infra/admin/index.js';
 import { boundedField } from '../../../infra/admin/index.js';
 import { typed } from '../../../infra/typed-routes.js';
+import { pollState } from './open311.repository.js';
 import { AppError } from '../../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../../lib/forms.js';
 import {
@@ -167,7 +168,7 @@ export async function registerOpen311TargetRoutes(
       const [bodies, services, poll] = await Promise.all([
         domain.organisations.bodies(),
         domain.services.list({ activeOnly: false }),
-        app.db.selectFrom('open311_poll').selectAll().where('target_id', '=', row.id).executeTakeFirst(),
+        pollState(app.db, row.id),
       ]);
       return render(
         request,
