@@ -4,8 +4,9 @@
  * the steps. Pure: no Fastify, no database.
  */
 import crypto from 'node:crypto';
+import type { ReportDraft } from './journey-steps.js';
 
-export interface JourneyState {
+export interface JourneyState extends ReportDraft {
   /** Makes the submission idempotent: one journey, at most one case. */
   id: string;
   serviceCode?: string;
@@ -50,6 +51,9 @@ export function readJourney(data: Record<string, unknown> | undefined): JourneyS
 
 export type Step = 'where' | 'what' | 'nearby' | 'questions' | 'details' | 'photos' | 'about-you' | 'check';
 
+/** The steps in the order a resident meets them (photos, optional, is a page of the details step). */
+export const STEP_ORDER: Step[] = ['where', 'what', 'nearby', 'questions', 'details', 'about-you', 'check'];
+
 export const STEP_PATHS: Record<Step, string> = {
   where: '/report/where',
   what: '/report/what',
@@ -76,13 +80,4 @@ export function firstIncompleteStep(
   if (journey.description === undefined) return 'details';
   if (journey.reporter.name === undefined && journey.reporter.email === undefined) return 'about-you';
   return 'check';
-}
-
-/** Where "Continue" goes after a step: back to the check page once the resident has been there. */
-export function nextAfter(step: Step, journey: JourneyState): string {
-  if (journey.reachedCheck) return STEP_PATHS.check;
-  // Photos is an optional page that the details step leads to itself, when the service takes photos.
-  const order: Step[] = ['where', 'what', 'nearby', 'questions', 'details', 'about-you', 'check'];
-  const from = step === 'photos' ? 'details' : step;
-  return STEP_PATHS[order[order.indexOf(from) + 1] ?? 'check'];
 }
