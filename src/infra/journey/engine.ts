@@ -46,8 +46,11 @@ export type StepResult =
   | { outcome: 'invalid'; values: Record<string, unknown>; errors: FormErrors }
   /** Show another page instead, leaving the state as it was (a service's "stop" message). */
   | { outcome: 'show'; page: StepPage }
-  /** Leave the journey for another address, after saving the state (sent, or following a report instead). */
-  | { outcome: 'leave'; to: string };
+  /**
+   * Leave the journey for another address (sent, or following a report instead), saving the state first
+   * unless `save` is false: the step has already settled what the session keeps (a finished phone report).
+   */
+  | { outcome: 'leave'; to: string; save?: boolean };
 
 /** Any GET query a step reads; most read none. */
 export type NoQuery = TSchema;
@@ -156,7 +159,7 @@ export function mountJourney<State, Ctx>(app: TypedApp, channel: JourneyChannel<
           case 'show':
             return channel.render(ctx, reply, { ...result.page, status: result.page.status ?? 200 });
           case 'leave':
-            await channel.save(ctx, state);
+            if (result.save !== false) await channel.save(ctx, state);
             return reply.redirect(result.to, 303);
           case 'next':
             await channel.save(ctx, state);

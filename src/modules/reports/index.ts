@@ -10,6 +10,21 @@ import { AppError } from '../../lib/errors.js';
 import { normaliseReference } from '../../lib/reference.js';
 import type { ReportView } from '../cases/index.js';
 
+// The report journey's steps, for every channel that takes reports (the contact centre's phone report).
+export {
+  CallerReportBody,
+  choosePlace,
+  chooseService,
+  PlaceBody,
+  readAnswers,
+  searchPlaces,
+  ServiceBody,
+  servicesHere,
+  ticked,
+  type PlaceLookups,
+  type ReportDraft,
+} from './journey-steps.js';
+
 const TRACKED = 'trackedCases';
 
 export function trackedCases(data: Record<string, unknown> | undefined): string[] {
