@@ -69,7 +69,7 @@ export const DetailsBody = Type.Object(
   { additionalProperties: false },
 );
 export const AboutYouBody = Type.Object(
-  { ...csrf, name: text(500), email: text(500), phone: text(100), flags: listOf(5) },
+  { ...csrf, name: text(500), email: text(500), phone: text(200), flags: listOf(5) },
   { additionalProperties: false },
 );
 /** The phone report's one page: the service's answers and what the caller said, together. */
