@@ -6,6 +6,7 @@
  * and applies its form with the rules in journey-steps.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { defineStep, type JourneyStep, type StepPage } from '../../infra/journey/engine.js';
 import { asText, FormErrors } from '../../lib/forms.js';
 import { questionItems } from '../services/question-fields.js';
@@ -28,7 +29,6 @@ import {
   servicesHere,
   ticked,
 } from './journey-steps.js';
-import { Type } from 'typebox';
 
 /** One request's view of the web journey. */
 export interface WebContext {
@@ -56,7 +56,7 @@ export function webJourneyHelpers(app: FastifyInstance) {
   }
 
   /** The first step still missing, if the step asked for is further on (someone jumped ahead). */
-  async function missingBefore(journey: JourneyState, step: Step): Promise<Step | undefined> {
+  async function missingBefore(journey: JourneyState, step: string): Promise<Step | undefined> {
     const service = await serviceOf(journey);
     const questions = service ? askedQuestions(service) : [];
     const missing = firstIncompleteStep(journey, {
@@ -64,7 +64,8 @@ export function webJourneyHelpers(app: FastifyInstance) {
       questionsAnswered: questions.every((q) => !q.required || journey.answers[q.code] !== undefined),
       hasNearby: step === 'where' || step === 'what' ? false : (await nearbyFor(journey)).length > 0,
     });
-    return STEP_ORDER.indexOf(missing) < STEP_ORDER.indexOf(step) ? missing : undefined;
+    const order: readonly string[] = STEP_ORDER;
+    return order.indexOf(missing) < order.indexOf(step) ? missing : undefined;
   }
 
   return { serviceOf, nearbyFor, missingBefore };

@@ -19,7 +19,7 @@ import { formatFileSize } from '../photos/photo-processing.js';
 import { readMultipartForm } from '../photos/photos.routes.js';
 import type { Service } from '../services/services.service.js';
 import { trackedCases, viewModel } from './index.js';
-import { JOURNEY_KEY, newJourney, readJourney, STEP_PATHS, type JourneyState, type Step } from './journey.js';
+import { JOURNEY_KEY, newJourney, readJourney, STEP_PATHS, stepPath, type JourneyState } from './journey.js';
 import { checkStep, ownerKeyOf } from './journey-check.js';
 import { photoLimit } from './journey-steps.js';
 import { webJourneyHelpers, webJourneySteps, type WebContext } from './journey-web.js';
@@ -66,12 +66,12 @@ export default async function journeyRoutes(instance: FastifyInstance): Promise<
 
   const channel: JourneyChannel<JourneyState, WebContext> = {
     steps: [...webJourneySteps(instance, helpers), checkStep(instance, serviceOf)],
-    route: (step) => STEP_PATHS[step as Step],
+    route: stepPath,
     shared: journeyPost,
     open: async (request) => ({ ctx: { request }, state: await load(request) }),
     save: (ctx, journey) => save(ctx.request, journey),
-    path: (_ctx, step) => STEP_PATHS[step as Step],
-    missing: (_ctx, journey, step) => missingBefore(journey, step as Step),
+    path: (_ctx, step) => stepPath(step),
+    missing: (_ctx, journey, step) => missingBefore(journey, step),
     render: (_ctx, reply, page) => reply.status(page.status).view(page.template, page.model),
   };
   mountJourney(app, channel);

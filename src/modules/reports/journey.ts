@@ -65,6 +65,14 @@ export const STEP_PATHS: Record<Step, string> = {
   check: '/report/check',
 };
 
+/** The address of a step of the web journey (the engine names steps as plain strings). */
+export function stepPath(step: string): string {
+  const paths: Partial<Record<string, string>> = STEP_PATHS;
+  const path = paths[step];
+  if (!path) throw new Error(`The report journey has no step ${step}`);
+  return path;
+}
+
 /**
  * The first step the journey still needs, so a resident who jumps ahead (or whose service changed)
  * is sent back to what is missing rather than shown a broken page.
