@@ -5,9 +5,25 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import { normaliseReference } from '../../lib/reference.js';
 import type { ReportView } from '../cases/index.js';
+
+// The report journey's steps, for every channel that takes reports (the contact centre's phone report).
+export {
+  CallerReportBody,
+  choosePlace,
+  chooseService,
+  PlaceBody,
+  readAnswers,
+  searchPlaces,
+  ServiceBody,
+  servicesHere,
+  ticked,
+  type PlaceLookups,
+  type ReportDraft,
+} from './journey-steps.js';
 
 const TRACKED = 'trackedCases';
 
@@ -34,14 +50,15 @@ export function viewModel(view: ReportView) {
   };
 }
 
-export default async function reportsModule(app: FastifyInstance): Promise<void> {
+export default async function reportsModule(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
   const { reports } = app.domain;
 
   app.get(
     '/track',
     { schema: { querystring: Type.Object({ reference: Type.Optional(Type.String({ maxLength: 40 })) }) } },
     async (request, reply) => {
-      const { reference } = request.query as { reference?: string };
+      const { reference } = request.query;
       if (reference !== undefined) {
         const normalised = normaliseReference(reference);
         if (!reference.trim()) {
@@ -65,8 +82,8 @@ export default async function reportsModule(app: FastifyInstance): Promise<void>
       },
     },
     async (request, reply) => {
-      const reference = normaliseReference((request.params as { reference: string }).reference);
-      const { token } = request.query as { token?: string };
+      const reference = normaliseReference(request.params.reference);
+      const { token } = request.query;
       let view: ReportView | undefined;
       if (token) {
         view = await reports.forTracking(reference, token);
@@ -101,12 +118,15 @@ export default async function reportsModule(app: FastifyInstance): Promise<void>
       config: { rateLimit: { max: 5, timeWindow: '10 minutes' } },
       schema: {
         params: Type.Object({ reference: Type.String({ maxLength: 40 }) }),
-        body: Type.Object({ email: Type.Optional(Type.String({ maxLength: 254 })) }),
+        body: Type.Object({
+          _csrf: Type.Optional(Type.String({ maxLength: 200 })),
+          email: Type.Optional(Type.String({ maxLength: 254 })),
+        }),
       },
     },
     async (request, reply) => {
-      const reference = normaliseReference((request.params as { reference: string }).reference);
-      const email = ((request.body as { email?: string }).email ?? '').trim();
+      const reference = normaliseReference(request.params.reference);
+      const email = (request.body.email ?? '').trim();
       if (!email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
         const message = email
           ? 'Enter an email address in the correct format, like name@example.com'
@@ -129,7 +149,7 @@ export default async function reportsModule(app: FastifyInstance): Promise<void>
     '/reports/:reference',
     { schema: { params: Type.Object({ reference: Type.String({ maxLength: 40 }) }) } },
     async (request, reply) => {
-      const reference = normaliseReference((request.params as { reference: string }).reference);
+      const reference = normaliseReference(request.params.reference);
       const view = await reports.publicView(reference);
       if (!view) throw new AppError('not_found', 'There is no public report with that reference');
       return reply.view('reports/views/public-report.njk', { report: viewModel(view) });

@@ -4,8 +4,9 @@
  * the steps. Pure: no Fastify, no database.
  */
 import crypto from 'node:crypto';
+import type { ReportDraft } from './journey-steps.js';
 
-export interface JourneyState {
+export interface JourneyState extends ReportDraft {
   /** Makes the submission idempotent: one journey, at most one case. */
   id: string;
   serviceCode?: string;
@@ -50,6 +51,9 @@ export function readJourney(data: Record<string, unknown> | undefined): JourneyS
 
 export type Step = 'where' | 'what' | 'nearby' | 'questions' | 'details' | 'photos' | 'about-you' | 'check';
 
+/** The steps in the order a resident meets them (photos, optional, is a page of the details step). */
+export const STEP_ORDER: Step[] = ['where', 'what', 'nearby', 'questions', 'details', 'about-you', 'check'];
+
 export const STEP_PATHS: Record<Step, string> = {
   where: '/report/where',
   what: '/report/what',
@@ -60,6 +64,14 @@ export const STEP_PATHS: Record<Step, string> = {
   'about-you': '/report/about-you',
   check: '/report/check',
 };
+
+/** The address of a step of the web journey (the engine names steps as plain strings). */
+export function stepPath(step: string): string {
+  const paths: Partial<Record<string, string>> = STEP_PATHS;
+  const path = paths[step];
+  if (!path) throw new Error(`The report journey has no step ${step}`);
+  return path;
+}
 
 /**
  * The first step the journey still needs, so a resident who jumps ahead (or whose service changed)
@@ -76,13 +88,4 @@ export function firstIncompleteStep(
   if (journey.description === undefined) return 'details';
   if (journey.reporter.name === undefined && journey.reporter.email === undefined) return 'about-you';
   return 'check';
-}
-
-/** Where "Continue" goes after a step: back to the check page once the resident has been there. */
-export function nextAfter(step: Step, journey: JourneyState): string {
-  if (journey.reachedCheck) return STEP_PATHS.check;
-  // Photos is an optional page that the details step leads to itself, when the service takes photos.
-  const order: Step[] = ['where', 'what', 'nearby', 'questions', 'details', 'about-you', 'check'];
-  const from = step === 'photos' ? 'details' : step;
-  return STEP_PATHS[order[order.indexOf(from) + 1] ?? 'check'];
 }
