@@ -81,7 +81,6 @@ export default tseslint.config(
       'src/modules/delivery/delivery.service.ts',
       'src/modules/delivery/open311/open311-targets.ts',
       'src/modules/delivery/open311/open311.routes.ts',
-      'src/modules/webhooks/webhooks.service.ts',
       'src/modules/api-clients/api-auth.ts',
       'src/modules/api-clients/api-clients.cli.ts',
       'src/modules/api-clients/api-clients.service.ts',
