@@ -1,11 +1,10 @@
 /**
- * Reading gazetteer CSV files: streaming records with their line numbers, finding the columns a file
- * names its fields by, and turning each record into a checked row or a reason it is bad. No database
- * here: the service writes what this reads.
+ * Reading gazetteer CSV files, as every format does: streaming records with their line numbers, finding
+ * the columns a file names its fields by, and the field parsers (points, codes, dates) that turn values
+ * into checked ones or a reason they are bad. No database here: the import service writes what is read.
  *
- * This file is what every format shares: the CSV reader and the field parsers (points, codes, dates).
- * Each source format is a file of its own: postcodes.import.ts, named-places.import.ts (streets and
- * named places), addresses.import.ts.
+ * Each source format is a file of its own, with its columns and its row parser: postcodes.import.ts,
+ * named-places.import.ts (streets and named places) and addresses.import.ts.
  */
 import fs from 'node:fs';
 import { parse, CsvError } from 'csv-parse';
