@@ -357,7 +357,7 @@ describeEachEngine('staff sign-in', (getDatabase) => {
     const later = new StaffService(getDatabase().db, staffSecuritySettings(t.config), t.app.jobs, {
       now: () => new Date(Date.now() + 15 * 60_000 + 1000),
     });
-    assert.equal((await later.checkPassword(lead.email, lead.password)).outcome, 'ok');
+    assert.equal((await later.signIn.checkPassword(lead.email, lead.password)).outcome, 'ok');
   });
 
   it('signs out everywhere: another browser’s session ends too', async () => {

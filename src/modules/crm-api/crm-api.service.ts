@@ -17,7 +17,7 @@ import { AppError, type FieldError } from '../../lib/errors.js';
 import type { ApiClient } from '../api-clients/api-clients.service.js';
 import type { Actor, CaseSnapshot, CasesService } from '../cases/index.js';
 import { STATUS_LABELS } from '../../lib/case-status.js';
-import { crmCaseView } from '../webhooks/webhooks.service.js';
+import { crmCaseView } from '../webhooks/index.js';
 
 export const CASE_STATUSES = Object.keys(STATUS_LABELS) as CaseStatus[];
 export const MAX_PAGE = 200;

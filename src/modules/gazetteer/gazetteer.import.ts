@@ -1,12 +1,13 @@
 /**
- * Reading gazetteer CSV files: streaming records with their line numbers, finding the columns a file
- * names its fields by, and turning each record into a checked row or a reason it is bad. No database
- * here: the service writes what this reads.
+ * Reading gazetteer CSV files, as every format does: streaming records with their line numbers, finding
+ * the columns a file names its fields by, and the field parsers (points, codes, dates) that turn values
+ * into checked ones or a reason they are bad. No database here: the import service writes what is read.
+ *
+ * Each source format is a file of its own, with its columns and its row parser: postcodes.import.ts,
+ * named-places.import.ts (streets and named places) and addresses.import.ts.
  */
 import fs from 'node:fs';
 import { parse, CsvError } from 'csv-parse';
-import { normalisePostcode } from '../../lib/postcode.js';
-import { expandAbbreviations, MAX_NAME_LENGTH, searchForm } from './place-name.js';
 
 /** A file that cannot be imported at all (missing, empty, a column missing, broken CSV). */
 export class ImportFileError extends Error {
@@ -189,19 +190,19 @@ export async function openCsv<K extends string>(file: string, specs: ColumnSpecs
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Fields
+// Fields shared by the formats
 
 /** Great Britain, Northern Ireland, the Isle of Man and the Channel Islands, with a margin. */
 const UK = { minLon: -9, maxLon: 2.5, minLat: 49, maxLat: 61 };
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-function bad(reason: string): { ok: false; reason: string } {
+export function bad(reason: string): { ok: false; reason: string } {
   return { ok: false, reason };
 }
 
-function quote(value: string): string {
+export function quote(value: string): string {
   return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
 }
 
@@ -233,14 +234,14 @@ export function parsePoint(
   return { ok: true, value: { lon, lat } };
 }
 
-function parseCode(raw: string, label: string, max: number): Parsed<string | null> {
+export function parseCode(raw: string, label: string, max: number): Parsed<string | null> {
   if (raw === '') return { ok: true, value: null };
   if (raw.length > max) return bad(`${label} ${quote(raw)} is longer than ${max} characters`);
   return { ok: true, value: raw };
 }
 
 /** "202405" (the ONS Postcode Directory's doterm) or "2024-05-31" → an ISO date. */
-function parseTermination(raw: string): Parsed<string | null> {
+export function parseTermination(raw: string): Parsed<string | null> {
   if (raw === '') return { ok: true, value: null };
   let match = /^(\d{4})(\d{2})$/.exec(raw);
   if (match && Number(match[2]) >= 1 && Number(match[2]) <= 12) {
@@ -254,411 +255,6 @@ function parseTermination(raw: string): Parsed<string | null> {
   return bad(`unparseable termination date ${quote(raw)} (expected YYYYMM or YYYY-MM-DD)`);
 }
 
-function collapse(value: string): string {
+export function collapse(value: string): string {
   return value.replace(/\s+/g, ' ').trim();
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Postcodes
-
-export type PostcodeField =
-  'postcode' | 'lon' | 'lat' | 'ward' | 'wardName' | 'la' | 'parish' | 'lsoa' | 'terminated';
-
-export interface PostcodeColumnOptions {
-  postcodeField?: string;
-  lonField?: string;
-  latField?: string;
-  wardField?: string;
-  wardNameField?: string;
-  laField?: string;
-  parishField?: string;
-  lsoaField?: string;
-  terminatedField?: string;
-}
-
-/**
- * Defaults fit the ONS Postcode Directory (pcds, long, lat, osward, oslaua, parish, lsoa21, doterm) and the
- * National Statistics Postcode Lookup, and files with plain names (postcode, lon, lat, ward_code).
- */
-export function postcodeColumns(options: PostcodeColumnOptions): ColumnSpecs<PostcodeField> {
-  return {
-    postcode: {
-      label: 'postcode',
-      option: 'postcode-field',
-      given: options.postcodeField,
-      candidates: ['pcds', 'pcd', 'pcd2', 'postcode', 'post_code'],
-      required: true,
-    },
-    lon: {
-      label: 'longitude',
-      option: 'lon-field',
-      given: options.lonField,
-      candidates: ['long', 'lon', 'longitude', 'lng'],
-      required: true,
-    },
-    lat: {
-      label: 'latitude',
-      option: 'lat-field',
-      given: options.latField,
-      candidates: ['lat', 'latitude'],
-      required: true,
-    },
-    ward: {
-      label: 'ward code',
-      option: 'ward-field',
-      given: options.wardField,
-      candidates: ['osward', 'ward', 'ward_code', 'wd_code'],
-      required: false,
-    },
-    wardName: {
-      label: 'ward name',
-      option: 'ward-name-field',
-      given: options.wardNameField,
-      candidates: ['ward_name'],
-      required: false,
-    },
-    la: {
-      label: 'local authority code',
-      option: 'la-field',
-      given: options.laField,
-      candidates: ['oslaua', 'laua', 'lad', 'la_code'],
-      required: false,
-    },
-    parish: {
-      label: 'parish code',
-      option: 'parish-field',
-      given: options.parishField,
-      candidates: ['parish', 'parish_code'],
-      required: false,
-    },
-    lsoa: {
-      label: 'LSOA code',
-      option: 'lsoa-field',
-      given: options.lsoaField,
-      candidates: ['lsoa21', 'lsoa11', 'lsoa_code'],
-      required: false,
-    },
-    terminated: {
-      label: 'termination date',
-      option: 'terminated-field',
-      given: options.terminatedField,
-      candidates: ['doterm'],
-      required: false,
-    },
-  };
-}
-
-export interface PostcodeRow {
-  postcode: string;
-  lon: number;
-  lat: number;
-  ward_code: string | null;
-  ward_name: string | null;
-  la_code: string | null;
-  parish_code: string | null;
-  lsoa_code: string | null;
-  terminated_on: string | null;
-}
-
-export function parsePostcodeRow(
-  values: Record<PostcodeField, string>,
-  columns: Record<PostcodeField, string | undefined>,
-): Parsed<PostcodeRow> {
-  if (values.postcode === '') return bad(`missing postcode (column "${columns.postcode}")`);
-  const postcode = normalisePostcode(values.postcode);
-  if (!postcode) return bad(`invalid postcode ${quote(values.postcode)}`);
-  const point = parsePoint(values.lon, values.lat, { lon: columns.lon!, lat: columns.lat! });
-  if (!point.ok) return point;
-  const ward = parseCode(values.ward, 'ward code', 20);
-  const wardName = parseCode(collapse(values.wardName), 'ward name', 200);
-  const la = parseCode(values.la, 'local authority code', 20);
-  const parish = parseCode(values.parish, 'parish code', 20);
-  const lsoa = parseCode(values.lsoa, 'LSOA code', 20);
-  const terminated = parseTermination(values.terminated);
-  for (const field of [ward, wardName, la, parish, lsoa, terminated]) if (!field.ok) return field;
-  const value = (field: Parsed<string | null>) => (field.ok ? field.value : null);
-  return {
-    ok: true,
-    value: {
-      postcode,
-      lon: point.value.lon,
-      lat: point.value.lat,
-      ward_code: value(ward),
-      ward_name: value(wardName),
-      la_code: value(la),
-      parish_code: value(parish),
-      lsoa_code: value(lsoa),
-      terminated_on: value(terminated),
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Streets and named places
-
-export type NamedField = 'name' | 'lon' | 'lat' | 'locality' | 'type';
-
-export interface NamedColumnOptions {
-  nameField?: string;
-  lonField?: string;
-  latField?: string;
-  localityField?: string;
-  typeField?: string;
-}
-
-export function namedColumns(kind: 'street' | 'place', options: NamedColumnOptions): ColumnSpecs<NamedField> {
-  return {
-    name: {
-      label: kind === 'street' ? 'street name' : 'place name',
-      option: 'name-field',
-      given: options.nameField,
-      candidates:
-        kind === 'street' ? ['street', 'street_name', 'streetname', 'name'] : ['name', 'place', 'place_name'],
-      required: true,
-    },
-    lon: {
-      label: 'longitude',
-      option: 'lon-field',
-      given: options.lonField,
-      candidates: ['lon', 'long', 'longitude', 'lng'],
-      required: true,
-    },
-    lat: {
-      label: 'latitude',
-      option: 'lat-field',
-      given: options.latField,
-      candidates: ['lat', 'latitude'],
-      required: true,
-    },
-    locality: {
-      label: 'locality',
-      option: 'locality-field',
-      given: options.localityField,
-      candidates: ['locality', 'town'],
-      required: false,
-    },
-    type: {
-      label: 'place type',
-      option: 'type-field',
-      given: options.typeField,
-      // Streets have no type: only an explicit --type-field would read one, and it is ignored.
-      candidates: kind === 'place' ? ['type', 'place_type', 'local_type'] : [],
-      required: false,
-    },
-  };
-}
-
-export interface NamedPointRow {
-  name: string;
-  locality: string;
-  placeType: string;
-  nameKey: string;
-  localityKey: string;
-  lon: number;
-  lat: number;
-}
-
-export function parseNamedRow(
-  values: Record<NamedField, string>,
-  columns: Record<NamedField, string | undefined>,
-): Parsed<NamedPointRow> {
-  const name = collapse(values.name);
-  if (name === '') return bad(`missing name (column "${columns.name}")`);
-  if (name.length > MAX_NAME_LENGTH) return bad(`name is longer than ${MAX_NAME_LENGTH} characters`);
-  const nameKey = searchForm(name);
-  if (nameKey === '') return bad(`name ${quote(name)} has no letters or digits`);
-  const locality = collapse(values.locality);
-  if (locality.length > MAX_NAME_LENGTH) return bad(`locality is longer than ${MAX_NAME_LENGTH} characters`);
-  const placeType = collapse(values.type).toLowerCase();
-  if (placeType.length > 50) return bad(`place type ${quote(placeType)} is longer than 50 characters`);
-  const point = parsePoint(values.lon, values.lat, { lon: columns.lon!, lat: columns.lat! });
-  if (!point.ok) return point;
-  return {
-    ok: true,
-    value: {
-      name: expandAbbreviations(name),
-      locality,
-      placeType,
-      nameKey,
-      localityKey: searchForm(locality),
-      lon: point.value.lon,
-      lat: point.value.lat,
-    },
-  };
-}
-
-/** One street or place built from all the rows that name it. */
-export interface AggregatedPlace {
-  name: string;
-  locality: string;
-  placeType: string;
-  nameKey: string;
-  localityKey: string;
-  /** The source point nearest the mean of them all: a point that is really on the street. */
-  lon: number;
-  lat: number;
-  minLon: number;
-  minLat: number;
-  maxLon: number;
-  maxLat: number;
-  /** Distinct source points. */
-  points: { lon: number; lat: number }[];
-}
-
-/**
- * Gathers points by name and locality (in search form, so "Bradgate Rd" joins "Bradgate Road"). Holds
- * every point in memory: street files are tens of thousands of rows, not millions.
- */
-export class PlaceAggregator {
-  private readonly places = new Map<
-    string,
-    Omit<AggregatedPlace, 'lon' | 'lat' | 'points'> & { points: Map<string, { lon: number; lat: number }> }
-  >();
-
-  add(row: NamedPointRow): void {
-    const key = `${row.nameKey}\u0000${row.localityKey}`;
-    let place = this.places.get(key);
-    if (!place) {
-      place = {
-        name: row.name,
-        locality: row.locality,
-        placeType: row.placeType,
-        nameKey: row.nameKey,
-        localityKey: row.localityKey,
-        minLon: row.lon,
-        minLat: row.lat,
-        maxLon: row.lon,
-        maxLat: row.lat,
-        points: new Map(),
-      };
-      this.places.set(key, place);
-    }
-    if (!place.placeType && row.placeType) place.placeType = row.placeType;
-    place.minLon = Math.min(place.minLon, row.lon);
-    place.minLat = Math.min(place.minLat, row.lat);
-    place.maxLon = Math.max(place.maxLon, row.lon);
-    place.maxLat = Math.max(place.maxLat, row.lat);
-    place.points.set(`${row.lon},${row.lat}`, { lon: row.lon, lat: row.lat });
-  }
-
-  get size(): number {
-    return this.places.size;
-  }
-
-  *results(): Generator<AggregatedPlace> {
-    for (const place of this.places.values()) {
-      const points = [...place.points.values()];
-      const meanLon = points.reduce((sum, p) => sum + p.lon, 0) / points.length;
-      const meanLat = points.reduce((sum, p) => sum + p.lat, 0) / points.length;
-      // Nearest by equirectangular distance: exact enough at street scale.
-      const k = Math.cos((meanLat * Math.PI) / 180);
-      let best = points[0]!;
-      let bestD = Infinity;
-      for (const p of points) {
-        const d = ((p.lon - meanLon) * k) ** 2 + (p.lat - meanLat) ** 2;
-        if (d < bestD) {
-          bestD = d;
-          best = p;
-        }
-      }
-      yield { ...place, lon: best.lon, lat: best.lat, points };
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Addresses
-
-export type AddressField = 'uprn' | 'text' | 'postcode' | 'lon' | 'lat';
-
-export interface AddressColumnOptions {
-  uprnField?: string;
-  textField?: string;
-  postcodeField?: string;
-  lonField?: string;
-  latField?: string;
-}
-
-export const MAX_ADDRESS_LENGTH = 500;
-
-export function addressColumns(options: AddressColumnOptions): ColumnSpecs<AddressField> {
-  return {
-    uprn: {
-      label: 'UPRN',
-      option: 'uprn-field',
-      given: options.uprnField,
-      candidates: ['uprn'],
-      required: true,
-    },
-    text: {
-      label: 'address',
-      option: 'text-field',
-      given: options.textField,
-      candidates: ['address', 'single_line_address', 'full_address', 'text'],
-      required: true,
-    },
-    postcode: {
-      label: 'postcode',
-      option: 'postcode-field',
-      given: options.postcodeField,
-      candidates: ['postcode', 'pcds', 'post_code'],
-      required: false,
-    },
-    lon: {
-      label: 'longitude',
-      option: 'lon-field',
-      given: options.lonField,
-      candidates: ['lon', 'long', 'longitude', 'lng'],
-      required: true,
-    },
-    lat: {
-      label: 'latitude',
-      option: 'lat-field',
-      given: options.latField,
-      candidates: ['lat', 'latitude'],
-      required: true,
-    },
-  };
-}
-
-export interface AddressRow {
-  uprn: number;
-  text: string;
-  postcode: string | null;
-  search_text: string;
-  lon: number;
-  lat: number;
-}
-
-export function parseAddressRow(
-  values: Record<AddressField, string>,
-  columns: Record<AddressField, string | undefined>,
-): Parsed<AddressRow> {
-  if (values.uprn === '') return bad(`missing UPRN (column "${columns.uprn}")`);
-  if (!/^\d{1,12}$/.test(values.uprn) || Number(values.uprn) === 0) {
-    return bad(`invalid UPRN ${quote(values.uprn)} (expected 1 to 12 digits)`);
-  }
-  const text = collapse(values.text);
-  if (text === '') return bad(`missing address (column "${columns.text}")`);
-  if (text.length > MAX_ADDRESS_LENGTH) return bad(`address is longer than ${MAX_ADDRESS_LENGTH} characters`);
-  const searchText = searchForm(text, MAX_ADDRESS_LENGTH);
-  if (searchText === '') return bad(`address ${quote(text)} has no letters or digits`);
-  let postcode: string | null = null;
-  if (values.postcode !== '') {
-    postcode = normalisePostcode(values.postcode);
-    if (!postcode) return bad(`invalid postcode ${quote(values.postcode)}`);
-  }
-  const point = parsePoint(values.lon, values.lat, { lon: columns.lon!, lat: columns.lat! });
-  if (!point.ok) return point;
-  return {
-    ok: true,
-    value: {
-      uprn: Number(values.uprn),
-      text,
-      postcode,
-      search_text: searchText,
-      lon: point.value.lon,
-      lat: point.value.lat,
-    },
-  };
 }

@@ -16,25 +16,27 @@ import type { Database } from '../../db/database.js';
 import { AppError } from '../../lib/errors.js';
 import { parsePostcodeQuery } from '../../lib/postcode.js';
 import { boxAround, distanceMetres } from './distance.js';
+import type { AddressColumnOptions } from './addresses.import.js';
 import {
-  addressColumns,
-  namedColumns,
-  openCsv,
-  parseAddressRow,
-  parseNamedRow,
-  parsePostcodeRow,
-  PlaceAggregator,
-  postcodeColumns,
-  type AddressColumnOptions,
-  type ColumnSpecs,
-  type CsvRecord,
-  type NamedColumnOptions,
-  type PostcodeColumnOptions,
-  type RejectedRow,
-} from './gazetteer.import.js';
+  GazetteerImports,
+  type ImportHooks,
+  type ImportOptions,
+  type ImportReport,
+} from './gazetteer-import.service.js';
+import type { NamedColumnOptions } from './named-places.import.js';
+import type { PostcodeColumnOptions } from './postcodes.import.js';
+import * as search from './gazetteer-search.repository.js';
 import * as repo from './gazetteer.repository.js';
-import type { AddressRecord, NamedKind, PlaceRecord, PostcodeRecord } from './gazetteer.repository.js';
+import type { AddressRecord, PlaceRecord, PostcodeRecord } from './gazetteer.repository.js';
 import { searchForm } from './place-name.js';
+
+export {
+  MAX_REPORTED_REJECTS,
+  type ImportHooks,
+  type ImportOptions,
+  type ImportProgress,
+  type ImportReport,
+} from './gazetteer-import.service.js';
 
 export type PlaceKind = 'postcode' | 'street' | 'place' | 'address';
 
@@ -134,56 +136,12 @@ function clampLimit(limit: number | undefined): number {
   return Math.min(limit, MAX_LIMIT);
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Imports
-
-export interface ImportProgress {
-  tick(count?: number): void;
-  done(summary?: string): void;
-}
-
-export interface ImportHooks {
-  /** Called once the columns are known, before any row is read. */
-  onColumns?(columns: Record<string, string | undefined>): void;
-  /** A progress display (the CLI passes src/lib/progress.ts); none by default. */
-  progress?(label: string, total: number): ImportProgress;
-}
-
-export interface ImportOptions {
-  /** Import the good rows and list the bad ones, instead of importing nothing when any row is bad. */
-  skipInvalid?: boolean;
-}
-
-export interface ImportReport {
-  file: string;
-  what: 'postcodes' | 'streets' | 'places' | 'addresses';
-  /** The column each field was read from. */
-  columns: Record<string, string | undefined>;
-  /** Data rows read (not counting the header or blank lines). */
-  rows: number;
-  /** Rows that were good. */
-  goodRows: number;
-  /** Records written (postcodes, addresses, or streets/places after merging their rows); 0 if not committed. */
-  imported: number;
-  /** For streets and places: the points kept for them. */
-  points?: number;
-  /** Bad rows with line numbers, the first MAX_REPORTED_REJECTS of them. */
-  rejected: RejectedRow[];
-  rejectedCount: number;
-  /** False when bad rows stopped the import (nothing was written). */
-  committed: boolean;
-}
-
-export const MAX_REPORTED_REJECTS = 1000;
-const BATCH_SIZE = 1000;
-
-/** Thrown inside the import transaction to roll it back when a bad row means nothing may be imported. */
-class RollBack extends Error {}
-
-const noProgress: ImportProgress = { tick() {}, done() {} };
-
 export class GazetteerService {
-  constructor(private readonly db: Kysely<Database>) {}
+  readonly #imports: GazetteerImports;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.#imports = new GazetteerImports(db);
+  }
 
   async search(query: string, options: SearchOptions = {}): Promise<PlaceResult[]> {
     const limit = clampLimit(options.limit);
@@ -243,8 +201,8 @@ export class GazetteerService {
     if (q.replace(/ /g, '').length < 2) return [];
     const namedKinds = (['street', 'place'] as const).filter((k) => kinds.has(k));
     const [places, addresses] = await Promise.all([
-      repo.searchPlaces(this.db, q, [...namedKinds], limit),
-      kinds.has('address') ? repo.searchAddresses(this.db, q, limit) : Promise.resolve([]),
+      search.searchPlaces(this.db, q, [...namedKinds], limit),
+      kinds.has('address') ? search.searchAddresses(this.db, q, limit) : Promise.resolve([]),
     ]);
     const ranked = [
       ...places.map((r) => ({ ...r, result: placeResult(r.record) })),
@@ -298,13 +256,13 @@ export class GazetteerService {
 
     for (const kind of new Set(kinds)) {
       if (kind === 'address') {
-        const near = await repo.nearestAddresses(this.db, lon, lat, box, CANDIDATES);
+        const near = await search.nearestAddresses(this.db, lon, lat, box, CANDIDATES);
         keep(near, addressResult, (a, _r, metres) => (metres <= ON_THE_SPOT ? a.text : `Near ${a.text}`));
       } else if (kind === 'postcode') {
-        const near = await repo.nearestPostcodes(this.db, lon, lat, box, CANDIDATES);
+        const near = await search.nearestPostcodes(this.db, lon, lat, box, CANDIDATES);
         keep(near, postcodeResult, (p) => `Near ${p.postcode}`);
       } else {
-        const near = await repo.nearestPlaces(this.db, kind, lon, lat, box, CANDIDATES);
+        const near = await search.nearestPlaces(this.db, kind, lon, lat, box, CANDIDATES);
         keep(near, placeResult, (p) => {
           const name = p.locality ? `${p.name}, ${p.locality}` : p.name;
           // A pin by a street is on it; by a park or a landmark, near it.
@@ -363,17 +321,14 @@ export class GazetteerService {
   // is still checked so every bad row is reported, and the transaction is rolled back. So a bad file
   // changes nothing, and a good one is all imported or (on any failure) not at all. Records are upserted
   // by their natural key, so importing the same file again changes nothing.
+  // The reading, checking and writing are gazetteer-import.service.ts's.
 
   async importPostcodes(
     file: string,
     options: ImportOptions & PostcodeColumnOptions = {},
     hooks: ImportHooks = {},
   ): Promise<ImportReport> {
-    return this.importKeyed(file, 'postcodes', postcodeColumns(options), options, hooks, {
-      parse: parsePostcodeRow,
-      key: (row) => row.postcode,
-      write: repo.upsertPostcodes,
-    });
+    return this.#imports.importPostcodes(file, options, hooks);
   }
 
   async importAddresses(
@@ -381,11 +336,7 @@ export class GazetteerService {
     options: ImportOptions & AddressColumnOptions = {},
     hooks: ImportHooks = {},
   ): Promise<ImportReport> {
-    return this.importKeyed(file, 'addresses', addressColumns(options), options, hooks, {
-      parse: parseAddressRow,
-      key: (row) => String(row.uprn),
-      write: repo.upsertAddresses,
-    });
+    return this.#imports.importAddresses(file, options, hooks);
   }
 
   /** Streets from a file of points with a street name (e.g. street trees, lamp posts): one per name. */
@@ -394,7 +345,7 @@ export class GazetteerService {
     options: ImportOptions & NamedColumnOptions = {},
     hooks: ImportHooks = {},
   ): Promise<ImportReport> {
-    return this.importNamed(file, 'street', options, hooks);
+    return this.#imports.importNamed(file, 'street', options, hooks);
   }
 
   /** Named places (parks, villages, landmarks) from a file of named points. */
@@ -403,153 +354,6 @@ export class GazetteerService {
     options: ImportOptions & NamedColumnOptions = {},
     hooks: ImportHooks = {},
   ): Promise<ImportReport> {
-    return this.importNamed(file, 'place', options, hooks);
+    return this.#imports.importNamed(file, 'place', options, hooks);
   }
-
-  private async importKeyed<K extends string, Row>(
-    file: string,
-    what: ImportReport['what'],
-    specs: ColumnSpecs<K>,
-    options: ImportOptions,
-    hooks: ImportHooks,
-    rows: {
-      parse(
-        values: Record<K, string>,
-        columns: Record<K, string | undefined>,
-      ): { ok: true; value: Row } | { ok: false; reason: string };
-      key(row: Row): string;
-      write(db: Kysely<Database>, rows: Row[]): Promise<void>;
-    },
-  ): Promise<ImportReport> {
-    const csv = await openCsv(file, specs);
-    hooks.onColumns?.(csv.columns);
-    const report = newReport(file, what, csv.columns);
-    const progress = hooks.progress?.(`Importing ${what}`, csv.estimatedRows) ?? noProgress;
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        // Keyed, so a key repeated within a batch is written once (the last row wins, as it does across
-        // batches); PostgreSQL refuses an upsert that touches one row twice.
-        let batch = new Map<string, Row>();
-        const flush = async () => {
-          if (batch.size === 0) return;
-          await rows.write(trx, [...batch.values()]);
-          report.imported += batch.size;
-          batch = new Map();
-        };
-        for await (const record of csv.records()) {
-          progress.tick();
-          const parsed = check(record, csv.columns, rows.parse, report);
-          if (!parsed) {
-            if (!options.skipInvalid) batch.clear();
-            continue;
-          }
-          if (report.rejectedCount > 0 && !options.skipInvalid) continue;
-          batch.set(rows.key(parsed), parsed);
-          if (batch.size >= BATCH_SIZE) await flush();
-        }
-        if (report.rejectedCount > 0 && !options.skipInvalid) throw new RollBack();
-        await flush();
-      });
-      report.committed = true;
-      await repo.analyzeTables(this.db, what === 'postcodes' ? 'postcodes' : 'addresses');
-    } catch (error) {
-      if (!(error instanceof RollBack)) throw error;
-      report.imported = 0;
-    } finally {
-      progress.done();
-    }
-    return report;
-  }
-
-  private async importNamed(
-    file: string,
-    kind: NamedKind,
-    options: ImportOptions & NamedColumnOptions,
-    hooks: ImportHooks,
-  ): Promise<ImportReport> {
-    const csv = await openCsv(file, namedColumns(kind, options));
-    hooks.onColumns?.(csv.columns);
-    const report = newReport(file, kind === 'street' ? 'streets' : 'places', csv.columns);
-    const aggregator = new PlaceAggregator();
-    const reading = hooks.progress?.(`Reading ${report.what}`, csv.estimatedRows) ?? noProgress;
-    try {
-      for await (const record of csv.records()) {
-        reading.tick();
-        const parsed = check(record, csv.columns, parseNamedRow, report);
-        if (parsed) aggregator.add(parsed);
-      }
-    } finally {
-      reading.done(
-        `Read ${report.rows} rows: ${aggregator.size} ${report.what}, ${report.rejectedCount} bad rows`,
-      );
-    }
-    if (report.rejectedCount > 0 && !options.skipInvalid) return report;
-
-    const writing = hooks.progress?.(`Importing ${report.what}`, aggregator.size) ?? noProgress;
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        let batch = [];
-        let points = 0;
-        for (const place of aggregator.results()) {
-          batch.push(place);
-          if (batch.length >= 500) {
-            points += await repo.upsertPlaces(trx, kind, batch);
-            writing.tick(batch.length);
-            batch = [];
-          }
-        }
-        points += await repo.upsertPlaces(trx, kind, batch);
-        writing.tick(batch.length);
-        report.points = points;
-      });
-      report.imported = aggregator.size;
-      report.committed = true;
-      await repo.analyzeTables(this.db, 'places');
-    } finally {
-      writing.done();
-    }
-    return report;
-  }
-}
-
-function newReport(
-  file: string,
-  what: ImportReport['what'],
-  columns: Record<string, string | undefined>,
-): ImportReport {
-  return {
-    file,
-    what,
-    columns,
-    rows: 0,
-    goodRows: 0,
-    imported: 0,
-    rejected: [],
-    rejectedCount: 0,
-    committed: false,
-  };
-}
-
-/** Parses one record, counting it, and records why it is bad if it is. */
-function check<K extends string, Row>(
-  record: CsvRecord<K>,
-  columns: Record<K, string | undefined>,
-  parse: (
-    values: Record<K, string>,
-    columns: Record<K, string | undefined>,
-  ) => { ok: true; value: Row } | { ok: false; reason: string },
-  report: ImportReport,
-): Row | undefined {
-  report.rows += 1;
-  const parsed = record.problem
-    ? { ok: false as const, reason: record.problem }
-    : parse(record.values, columns);
-  if (parsed.ok) {
-    report.goodRows += 1;
-    return parsed.value;
-  }
-  report.rejectedCount += 1;
-  if (report.rejected.length < MAX_REPORTED_REJECTS)
-    report.rejected.push({ line: record.line, reason: parsed.reason });
-  return undefined;
 }

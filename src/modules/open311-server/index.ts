@@ -134,15 +134,15 @@ export default async function open311Server(instance: FastifyInstance): Promise<
     const query = asForm(request.query);
     switch (name) {
       case 'discovery':
-        return send(reply, format, discoveryNode(server.discovery()));
+        return send(reply, format, discoveryNode(server.reads.discovery()));
       case 'services':
         // jurisdiction_id is accepted and ignored: this endpoint serves one jurisdiction.
         reply.header('cache-control', 'public, max-age=300');
-        return send(reply, format, servicesNode(await server.services()));
+        return send(reply, format, servicesNode(await server.reads.services()));
       case 'requests':
-        return send(reply, format, requestsNode(await server.searchRequests(query)));
+        return send(reply, format, requestsNode(await server.reads.searchRequests(query)));
       case 'servicerequestupdates':
-        return send(reply, format, updatesNode(await server.updates(query)));
+        return send(reply, format, updatesNode(await server.reads.updates(query)));
       default:
         throw new AppError('not_found'); // as for any unknown path
     }
@@ -163,11 +163,11 @@ export default async function open311Server(instance: FastifyInstance): Promise<
     const apiKey = text(body, 'api_key') ?? text(asForm(request.query), 'api_key');
     switch (name) {
       case 'requests': {
-        const created = await server.createRequest(form, apiKey, multipart?.files ?? []);
+        const created = await server.writes.createRequest(form, apiKey, multipart?.files ?? []);
         return send(reply, format, createdNode([created]));
       }
       case 'servicerequestupdates': {
-        const updateId = await server.postUpdate(form, apiKey);
+        const updateId = await server.writes.postUpdate(form, apiKey);
         return send(reply, format, postedUpdateNode(updateId));
       }
       default:
@@ -178,16 +178,16 @@ export default async function open311Server(instance: FastifyInstance): Promise<
   app.get(`${OPEN311_BASE}/services/:file`, read, async (request, reply) => {
     const { name, format } = splitFile(request.params.file);
     reply.header('cache-control', 'public, max-age=300');
-    return send(reply, format, serviceDefinitionNode(await server.serviceDefinition(name)));
+    return send(reply, format, serviceDefinitionNode(await server.reads.serviceDefinition(name)));
   });
 
   app.get(`${OPEN311_BASE}/requests/:file`, read, async (request, reply) => {
     const { name, format } = splitFile(request.params.file);
-    return send(reply, format, requestsNode([await server.request(name)]));
+    return send(reply, format, requestsNode([await server.reads.request(name)]));
   });
 
   app.get(`${OPEN311_BASE}/tokens/:file`, read, async (request, reply) => {
     const { name, format } = splitFile(request.params.file);
-    return send(reply, format, createdNode([await server.token(name)]));
+    return send(reply, format, createdNode([await server.reads.token(name)]));
   });
 }

@@ -49,7 +49,7 @@ export function registerAccountRoutes(instance: FastifyInstance, staffService: S
       errors.add('password', 'Enter your password');
       return undefined;
     }
-    const check = await staffService.confirmPassword(staff.id, password);
+    const check = await staffService.passwords.confirmPassword(staff.id, password);
     if (check.outcome === 'wrong') errors.add('password', 'Your password is not correct');
     return check;
   }
@@ -114,7 +114,7 @@ export function registerAccountRoutes(instance: FastifyInstance, staffService: S
     async (request, reply) => {
       const staff = request.staff!;
       const input = request.body;
-      const result = await staffService.changePassword(staff, input);
+      const result = await staffService.passwords.changePassword(staff, input);
       if (result.outcome === 'locked') return lockedOut(request, reply, result.until);
       if (result.outcome === 'invalid') {
         return renderStaffPage(
@@ -145,7 +145,10 @@ export function registerAccountRoutes(instance: FastifyInstance, staffService: S
     status = 200,
   ): Promise<FastifyReply> {
     const session = await request.ensureSession();
-    const setup = await staffService.beginTotpSetup(staff, session.data[SESSION_KEYS.totpSetup] as string);
+    const setup = await staffService.twoFactor.beginTotpSetup(
+      staff,
+      session.data[SESSION_KEYS.totpSetup] as string,
+    );
     if (session.data[SESSION_KEYS.totpSetup] !== setup.sealed) {
       session.data[SESSION_KEYS.totpSetup] = setup.sealed;
       await request.saveSession();
@@ -209,7 +212,7 @@ export function registerAccountRoutes(instance: FastifyInstance, staffService: S
       const pending = session.data[SESSION_KEYS.totpSetup];
       if (typeof pending !== 'string') return reply.redirect(TOTP_SETUP_PATH, 303);
       if (!errors.any) {
-        const result = await staffService.confirmTotpSetup(staff, pending, code);
+        const result = await staffService.twoFactor.confirmTotpSetup(staff, pending, code);
         if (result.outcome === 'expired') {
           delete session.data[SESSION_KEYS.totpSetup];
           await request.saveSession();
@@ -272,7 +275,7 @@ export function registerAccountRoutes(instance: FastifyInstance, staffService: S
           { status: 400, staff },
         );
       }
-      const codes = await staffService.newRecoveryCodes(staff);
+      const codes = await staffService.twoFactor.newRecoveryCodes(staff);
       noStore(reply);
       return renderStaffPage(
         request,
@@ -315,7 +318,7 @@ export function registerAccountRoutes(instance: FastifyInstance, staffService: S
           { status: 400, staff },
         );
       }
-      await staffService.turnOffTotp(staff);
+      await staffService.twoFactor.turnOffTotp(staff);
       request.log.info({ staffId: staff.id }, 'staff two-step verification turned off');
       return reply.redirect('/staff/account?notice=totp-off', 303);
     },

@@ -275,7 +275,7 @@ export function registerOidcRoutes(
       }
       const { claims } = identity;
       const email = typeof claims.email === 'string' ? claims.email : undefined;
-      const result = await staffService.signInWithOidc(
+      const result = await staffService.signIn.signInWithOidc(
         {
           issuer: identity.issuer,
           subject: identity.subject,

@@ -43,7 +43,7 @@ export function registerPasswordResetRoutes(instance: FastifyInstance, staffServ
           { status: 400 },
         );
       }
-      await staffService.requestPasswordReset(email);
+      await staffService.passwords.requestPasswordReset(email);
       return reply.redirect('/staff/forgotten-password/sent', 303);
     },
   );
@@ -60,15 +60,21 @@ export function registerPasswordResetRoutes(instance: FastifyInstance, staffServ
       const session = await request.ensureSession();
       if (token !== undefined) {
         // From the email: check it, keep it (sealed) in the session, and show the form at a clean URL.
-        if (!(await staffService.passwordResetTarget(token))) {
+        if (!(await staffService.passwords.passwordResetTarget(token))) {
           return renderStaffPage(request, reply, 'reset-link-invalid.njk', {}, { status: 410 });
         }
-        session.data[SESSION_KEYS.passwordReset] = staffService.sealResetToken(token, session.csrfToken);
+        session.data[SESSION_KEYS.passwordReset] = staffService.passwords.sealResetToken(
+          token,
+          session.csrfToken,
+        );
         await request.saveSession();
         return reply.redirect('/staff/reset-password', 303);
       }
-      const kept = staffService.openResetToken(session.data[SESSION_KEYS.passwordReset], session.csrfToken);
-      const target = kept ? await staffService.passwordResetTarget(kept) : undefined;
+      const kept = staffService.passwords.openResetToken(
+        session.data[SESSION_KEYS.passwordReset],
+        session.csrfToken,
+      );
+      const target = kept ? await staffService.passwords.passwordResetTarget(kept) : undefined;
       if (!target) return renderStaffPage(request, reply, 'reset-link-invalid.njk', {}, { status: 410 });
       noStore(reply);
       return renderStaffPage(request, reply, 'reset-password.njk', {
@@ -91,15 +97,18 @@ export function registerPasswordResetRoutes(instance: FastifyInstance, staffServ
     },
     async (request, reply) => {
       const session = await request.ensureSession();
-      const token = staffService.openResetToken(session.data[SESSION_KEYS.passwordReset], session.csrfToken);
+      const token = staffService.passwords.openResetToken(
+        session.data[SESSION_KEYS.passwordReset],
+        session.csrfToken,
+      );
       const result = token
-        ? await staffService.resetPassword(token, request.body)
+        ? await staffService.passwords.resetPassword(token, request.body)
         : ({ outcome: 'expired' } as const);
       if (result.outcome === 'expired') {
         return renderStaffPage(request, reply, 'reset-link-invalid.njk', {}, { status: 410 });
       }
       if (result.outcome === 'invalid') {
-        const target = await staffService.passwordResetTarget(token!);
+        const target = await staffService.passwords.passwordResetTarget(token!);
         noStore(reply);
         return renderStaffPage(
           request,

@@ -89,7 +89,7 @@ export function registerSignInRoutes(instance: FastifyInstance, staffService: St
       const errors = new FormErrors();
       if (!email.trim()) errors.add('email', 'Enter your email address');
       if (!password) errors.add('password', 'Enter your password');
-      const result = errors.any ? undefined : await staffService.checkPassword(email, password);
+      const result = errors.any ? undefined : await staffService.signIn.checkPassword(email, password);
       if (result?.outcome !== 'ok') {
         // One message for every failure (no such account, wrong password, disabled, locked): see README.md.
         if (!errors.any) errors.add('email', 'Enter a correct email address and password');
@@ -114,14 +114,14 @@ export function registerSignInRoutes(instance: FastifyInstance, staffService: St
         await request.destroySession();
         const session = await request.ensureSession();
         session.data[SESSION_KEYS.signIn] = {
-          ...staffService.startPendingSignIn(staff),
+          ...staffService.signIn.startPendingSignIn(staff),
           next: nextField(next),
         };
         await request.saveSession();
         return reply.redirect('/staff/sign-in/code', 303);
       }
       await startSignedInSession(request, staff.id);
-      await staffService.recordSignIn(staff.id);
+      await staffService.signIn.recordSignIn(staff.id);
       request.log.info({ staffId: staff.id, role: staff.role }, 'staff signed in');
       if (staffService.mustSetUpTotp(staff)) {
         const target = nextField(next);
@@ -176,7 +176,7 @@ export function registerSignInRoutes(instance: FastifyInstance, staffService: St
 
   app.get('/staff/sign-in/code', async (request, reply) => {
     const pending = await pendingFrom(request);
-    if (!pending || !(await staffService.pendingSignInIsLive(pending))) {
+    if (!pending || !(await staffService.signIn.pendingSignInIsLive(pending))) {
       return reply.redirect(pending ? '/staff/sign-in?notice=sign-in-expired' : '/staff/sign-in', 303);
     }
     return renderStaffPage(request, reply, 'sign-in-code.njk', {});
@@ -196,7 +196,7 @@ export function registerSignInRoutes(instance: FastifyInstance, staffService: St
       if (!code.trim()) errors.add('code', 'Enter the 6-digit code from your authenticator app');
       else if (!normaliseTotpCode(code)) errors.add('code', 'The code must be 6 digits');
       if (!errors.any) {
-        const outcome = await staffService.verifySignInCode(pending, code);
+        const outcome = await staffService.signIn.verifySignInCode(pending, code);
         const finished = await finishOr(request, reply, outcome, pending, 'code');
         if (finished) return finished;
         errors.add(
@@ -214,7 +214,7 @@ export function registerSignInRoutes(instance: FastifyInstance, staffService: St
 
   app.get('/staff/sign-in/recovery-code', async (request, reply) => {
     const pending = await pendingFrom(request);
-    if (!pending || !(await staffService.pendingSignInIsLive(pending))) {
+    if (!pending || !(await staffService.signIn.pendingSignInIsLive(pending))) {
       return reply.redirect(pending ? '/staff/sign-in?notice=sign-in-expired' : '/staff/sign-in', 303);
     }
     return renderStaffPage(request, reply, 'sign-in-recovery-code.njk', { values: {} });
@@ -236,7 +236,7 @@ export function registerSignInRoutes(instance: FastifyInstance, staffService: St
         errors.add('recoveryCode', 'Enter the recovery code as 12 letters and numbers, like 7kq2-9xd4-mh3p');
       }
       if (!errors.any) {
-        const outcome = await staffService.verifySignInRecoveryCode(pending, recoveryCode);
+        const outcome = await staffService.signIn.verifySignInRecoveryCode(pending, recoveryCode);
         const finished = await finishOr(request, reply, outcome, pending, 'recovery code');
         if (finished) return finished;
         errors.add('recoveryCode', 'That recovery code is not correct or has already been used');

@@ -131,7 +131,7 @@ export class StaffAdminService {
       });
       // Someone else added the same address since the check above.
       if (!newId) return undefined;
-      await this.deps.staff.issuePasswordLink(
+      await this.deps.staff.passwords.issuePasswordLink(
         trx,
         { id: newId, email, name: input.name },
         'invitation',
@@ -287,7 +287,12 @@ export class StaffAdminService {
       async (trx, person) => {
         if (person.disabledAt) return 'The account is disabled: re-enable it first';
         invitation = person.status === 'invited';
-        await this.deps.staff.issuePasswordLink(trx, person, invitation ? 'invitation' : 'reset', actor.name);
+        await this.deps.staff.passwords.issuePasswordLink(
+          trx,
+          person,
+          invitation ? 'invitation' : 'reset',
+          actor.name,
+        );
         return undefined;
       },
       () => ({ kind: invitation ? 'invitation' : 'reset' }),

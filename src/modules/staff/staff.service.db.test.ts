@@ -94,16 +94,20 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
 
   /** Sets up TOTP for `staff` at the current clock; returns the secret and recovery codes. */
   async function setUpTotp(staff: StaffUser, staffService = service()) {
-    const setup = await staffService.beginTotpSetup(staff);
+    const setup = await staffService.twoFactor.beginTotpSetup(staff);
     const secret = setup.secretForDisplay.replace(/\s+/g, '');
-    const result = await staffService.confirmTotpSetup(staff, setup.sealed, totpCode(secret, clock));
+    const result = await staffService.twoFactor.confirmTotpSetup(
+      staff,
+      setup.sealed,
+      totpCode(secret, clock),
+    );
     assert.equal(result.outcome, 'ok');
     return { secret, recoveryCodes: result.outcome === 'ok' ? result.recoveryCodes : [] };
   }
 
   async function passwordStep(staffService: StaffService, email: string, password = PASSWORD) {
-    const result = await staffService.checkPassword(email, password);
-    return result.outcome === 'ok' ? staffService.startPendingSignIn(result.staff) : undefined;
+    const result = await staffService.signIn.checkPassword(email, password);
+    return result.outcome === 'ok' ? staffService.signIn.startPendingSignIn(result.staff) : undefined;
   }
 
   it('requires TOTP of admins always, of everyone when configured, and of no one else', () => {
@@ -116,11 +120,18 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
   it('locks an account after 5 failures in the window, refuses even the right password while locked, and unlocks after the period', async () => {
     const staff = service();
     for (let i = 0; i < 4; i++) {
-      assert.equal((await staff.checkPassword(officer.email, `wrong password ${i}`)).outcome, 'failed');
+      assert.equal(
+        (await staff.signIn.checkPassword(officer.email, `wrong password ${i}`)).outcome,
+        'failed',
+      );
       advance(1000);
     }
-    assert.equal((await staff.checkPassword(officer.email, PASSWORD)).outcome, 'ok', 'not locked after 4');
-    assert.equal((await staff.checkPassword(officer.email, 'wrong password 5')).outcome, 'failed');
+    assert.equal(
+      (await staff.signIn.checkPassword(officer.email, PASSWORD)).outcome,
+      'ok',
+      'not locked after 4',
+    );
+    assert.equal((await staff.signIn.checkPassword(officer.email, 'wrong password 5')).outcome, 'failed');
     const locked = await getDatabase()
       .db.selectFrom('staff_user')
       .select('locked_until')
@@ -129,7 +140,7 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
     assert.equal(locked.locked_until?.getTime(), clock.getTime() + minutes(15));
 
     assert.equal(
-      (await staff.checkPassword(officer.email, PASSWORD)).outcome,
+      (await staff.signIn.checkPassword(officer.email, PASSWORD)).outcome,
       'failed',
       'locked: right password refused',
     );
@@ -139,10 +150,14 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
     assert.match(emails[0]!.text, /5 failed attempts/);
 
     advance(minutes(15) - 1000);
-    assert.equal((await staff.checkPassword(officer.email, PASSWORD)).outcome, 'failed', 'still locked');
+    assert.equal(
+      (await staff.signIn.checkPassword(officer.email, PASSWORD)).outcome,
+      'failed',
+      'still locked',
+    );
     advance(1001);
     assert.equal(
-      (await staff.checkPassword(officer.email, PASSWORD)).outcome,
+      (await staff.signIn.checkPassword(officer.email, PASSWORD)).outcome,
       'ok',
       'unlocked after 15 minutes',
     );
@@ -151,17 +166,21 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
 
   it('counts failures only within the window', async () => {
     const staff = service();
-    for (let i = 0; i < 4; i++) await staff.checkPassword(officer.email, 'wrong');
+    for (let i = 0; i < 4; i++) await staff.signIn.checkPassword(officer.email, 'wrong');
     advance(minutes(15) + 1);
-    for (let i = 0; i < 4; i++) await staff.checkPassword(officer.email, 'wrong');
+    for (let i = 0; i < 4; i++) await staff.signIn.checkPassword(officer.email, 'wrong');
     assert.equal(
-      (await staff.checkPassword(officer.email, PASSWORD)).outcome,
+      (await staff.signIn.checkPassword(officer.email, PASSWORD)).outcome,
       'ok',
       'a new window: 4, not 8',
     );
     // A complete sign-in starts the count again; a right password alone does not.
-    await staff.checkPassword(officer.email, 'wrong');
-    assert.equal((await staff.checkPassword(officer.email, PASSWORD)).outcome, 'failed', '4 + 1 locks');
+    await staff.signIn.checkPassword(officer.email, 'wrong');
+    assert.equal(
+      (await staff.signIn.checkPassword(officer.email, PASSWORD)).outcome,
+      'failed',
+      '4 + 1 locks',
+    );
   });
 
   it('sets up TOTP with the secret sealed and the recovery codes hashed, and signs in with a code', async () => {
@@ -190,8 +209,8 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
 
     advance(30_000);
     const pending = (await passwordStep(staff, admin.email))!;
-    assert.equal((await staff.verifySignInCode(pending, '000000')).outcome, 'wrong');
-    const ok = await staff.verifySignInCode(pending, totpCode(secret, clock));
+    assert.equal((await staff.signIn.verifySignInCode(pending, '000000')).outcome, 'wrong');
+    const ok = await staff.signIn.verifySignInCode(pending, totpCode(secret, clock));
     assert.equal(ok.outcome, 'ok');
   });
 
@@ -200,29 +219,29 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
     const { secret } = await setUpTotp(admin);
     const pending = (await passwordStep(staff, admin.email))!;
     assert.equal(
-      (await staff.verifySignInCode(pending, totpCode(secret, clock))).outcome,
+      (await staff.signIn.verifySignInCode(pending, totpCode(secret, clock))).outcome,
       'used',
       'the set-up code cannot sign in',
     );
     const next = totpCode(secret, { step: totpStep(clock) + 1 });
     assert.equal(
-      (await staff.verifySignInCode(pending, next)).outcome,
+      (await staff.signIn.verifySignInCode(pending, next)).outcome,
       'ok',
       'the next step is accepted early',
     );
     const again = (await passwordStep(staff, admin.email))!;
-    assert.equal((await staff.verifySignInCode(again, next)).outcome, 'used', 'replayed');
+    assert.equal((await staff.signIn.verifySignInCode(again, next)).outcome, 'used', 'replayed');
     assert.equal(
-      (await staff.verifySignInCode(again, totpCode(secret, clock))).outcome,
+      (await staff.signIn.verifySignInCode(again, totpCode(secret, clock))).outcome,
       'used',
       'an earlier step than one used is refused too',
     );
     advance(60_000);
-    assert.equal((await staff.verifySignInCode(again, totpCode(secret, clock))).outcome, 'ok');
+    assert.equal((await staff.signIn.verifySignInCode(again, totpCode(secret, clock))).outcome, 'ok');
     advance(2 * 30_000);
     const late = (await passwordStep(staff, admin.email))!;
     assert.equal(
-      (await staff.verifySignInCode(late, totpCode(secret, { step: totpStep(clock) - 2 }))).outcome,
+      (await staff.signIn.verifySignInCode(late, totpCode(secret, { step: totpStep(clock) - 2 }))).outcome,
       'wrong',
       'two steps old',
     );
@@ -233,16 +252,16 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
     const { recoveryCodes } = await setUpTotp(admin);
     const pending = (await passwordStep(staff, admin.email))!;
     assert.equal(
-      (await staff.verifySignInRecoveryCode(pending, recoveryCodes[3]!.toUpperCase())).outcome,
+      (await staff.signIn.verifySignInRecoveryCode(pending, recoveryCodes[3]!.toUpperCase())).outcome,
       'ok',
     );
     const again = (await passwordStep(staff, admin.email))!;
     assert.equal(
-      (await staff.verifySignInRecoveryCode(again, recoveryCodes[3]!)).outcome,
+      (await staff.signIn.verifySignInRecoveryCode(again, recoveryCodes[3]!)).outcome,
       'wrong',
       'used once',
     );
-    assert.equal((await staff.verifySignInRecoveryCode(again, recoveryCodes[4]!)).outcome, 'ok');
+    assert.equal((await staff.signIn.verifySignInRecoveryCode(again, recoveryCodes[4]!)).outcome, 'ok');
     assert.equal((await staff.account(admin.id))?.recoveryCodesLeft, 8);
     assert.equal(
       (await emailsTo(admin.email)).filter((e) => /recovery code was used/.test(e.subject)).length,
@@ -256,19 +275,19 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
     advance(30_000);
     for (let i = 0; i < 4; i++) {
       const pending = (await passwordStep(staff, admin.email))!;
-      assert.equal((await staff.verifySignInCode(pending, '000000')).outcome, 'wrong');
+      assert.equal((await staff.signIn.verifySignInCode(pending, '000000')).outcome, 'wrong');
     }
     const pending = (await passwordStep(staff, admin.email))!;
-    const locked = await staff.verifySignInCode(pending, '000001');
+    const locked = await staff.signIn.verifySignInCode(pending, '000001');
     assert.equal(locked.outcome, 'locked');
     assert.equal(
-      (await staff.verifySignInCode(pending, totpCode(secret, clock))).outcome,
+      (await staff.signIn.verifySignInCode(pending, totpCode(secret, clock))).outcome,
       'locked',
       'the right code is refused while locked',
     );
     advance(minutes(16));
     const later = (await passwordStep(staff, admin.email))!;
-    assert.equal((await staff.verifySignInCode(later, totpCode(secret, clock))).outcome, 'ok');
+    assert.equal((await staff.signIn.verifySignInCode(later, totpCode(secret, clock))).outcome, 'ok');
   });
 
   it('lets a half-done sign-in finish only for 10 minutes, and not after signing out everywhere', async () => {
@@ -277,14 +296,14 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
     advance(30_000);
     const slow = (await passwordStep(staff, admin.email))!;
     advance(minutes(10) + 1);
-    assert.equal((await staff.verifySignInCode(slow, totpCode(secret, clock))).outcome, 'expired');
+    assert.equal((await staff.signIn.verifySignInCode(slow, totpCode(secret, clock))).outcome, 'expired');
 
     const pending: PendingSignIn = (await passwordStep(staff, admin.email))!;
-    assert.equal(await staff.pendingSignInIsLive(pending), true);
+    assert.equal(await staff.signIn.pendingSignInIsLive(pending), true);
     advance(1000);
     await staff.signOutEverywhere(admin.id);
-    assert.equal(await staff.pendingSignInIsLive(pending), false);
-    assert.equal((await staff.verifySignInCode(pending, totpCode(secret, clock))).outcome, 'expired');
+    assert.equal(await staff.signIn.pendingSignInIsLive(pending), false);
+    assert.equal((await staff.signIn.verifySignInCode(pending, totpCode(secret, clock))).outcome, 'expired');
   });
 
   it('after the session secret changes, the app cannot be checked, and a recovery code turns TOTP off for a fresh set-up', async () => {
@@ -292,8 +311,8 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
     const rotated = service({ sessionSecret: 'a-completely-different-session-secret-value' });
     advance(30_000);
     const pending = (await passwordStep(rotated, admin.email))!;
-    assert.equal((await rotated.verifySignInCode(pending, '123456')).outcome, 'unreadable');
-    const result = await rotated.verifySignInRecoveryCode(pending, recoveryCodes[0]!);
+    assert.equal((await rotated.signIn.verifySignInCode(pending, '123456')).outcome, 'unreadable');
+    const result = await rotated.signIn.verifySignInRecoveryCode(pending, recoveryCodes[0]!);
     assert.equal(result.outcome, 'ok');
     assert.equal(
       result.outcome === 'ok' && rotated.mustSetUpTotp(result.staff),
@@ -304,8 +323,8 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
 
   it('emails a single-use reset link that expires, and a reset ends every session and lifts a lock', async () => {
     const staff = service();
-    await staff.requestPasswordReset('nobody@ashdown.example');
-    await staff.requestPasswordReset(' Officer@Ashdown.example ');
+    await staff.passwords.requestPasswordReset('nobody@ashdown.example');
+    await staff.passwords.requestPasswordReset(' Officer@Ashdown.example ');
     const [email] = await emailsTo(officer.email);
     assert.ok(email);
     const token = /token=([\w-]{43})/.exec(email.text)![1]!;
@@ -314,7 +333,7 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
     assert.equal(stored.length, 1);
     assert.notEqual(stored[0]!.token_hash, token, 'stored hashed');
 
-    for (let i = 0; i < 5; i++) await staff.checkPassword(officer.email, 'wrong');
+    for (let i = 0; i < 5; i++) await staff.signIn.checkPassword(officer.email, 'wrong');
     const { db } = getDatabase();
     await db
       .insertInto('session')
@@ -327,17 +346,17 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
       })
       .execute();
 
-    assert.equal((await staff.passwordResetTarget(token))?.id, officer.id);
-    const weak = await staff.resetPassword(token, {
+    assert.equal((await staff.passwords.passwordResetTarget(token))?.id, officer.id);
+    const weak = await staff.passwords.resetPassword(token, {
       newPassword: 'password1234',
       confirmPassword: 'password1234',
     });
     assert.equal(weak.outcome, 'invalid');
     const newPassword = 'Fenland-Heron-Tuesday-41';
-    const done = await staff.resetPassword(token, { newPassword, confirmPassword: newPassword });
+    const done = await staff.passwords.resetPassword(token, { newPassword, confirmPassword: newPassword });
     assert.equal(done.outcome, 'ok');
     assert.equal(
-      (await staff.resetPassword(token, { newPassword, confirmPassword: newPassword })).outcome,
+      (await staff.passwords.resetPassword(token, { newPassword, confirmPassword: newPassword })).outcome,
       'expired',
       'a link works once',
     );
@@ -347,23 +366,27 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
       .where('staff_user_id', '=', officer.id)
       .execute();
     assert.equal(sessions.length, 0, 'every session ended');
-    assert.equal((await staff.checkPassword(officer.email, newPassword)).outcome, 'ok', 'the lock is lifted');
     assert.equal(
-      (await staff.checkPassword(officer.email, PASSWORD)).outcome,
+      (await staff.signIn.checkPassword(officer.email, newPassword)).outcome,
+      'ok',
+      'the lock is lifted',
+    );
+    assert.equal(
+      (await staff.signIn.checkPassword(officer.email, PASSWORD)).outcome,
       'failed',
       'the old password is gone',
     );
     assert.ok((await emailsTo(officer.email)).some((e) => /password has been changed/.test(e.subject)));
 
-    await staff.requestPasswordReset(officer.email);
+    await staff.passwords.requestPasswordReset(officer.email);
     const second = /token=([\w-]{43})/.exec((await emailsTo(officer.email)).at(-1)!.text)![1]!;
     advance(minutes(60) - 1000);
-    assert.ok(await staff.passwordResetTarget(second), 'works until the hour is up');
+    assert.ok(await staff.passwords.passwordResetTarget(second), 'works until the hour is up');
     advance(1001);
-    assert.equal(await staff.passwordResetTarget(second), undefined, 'expired after 60 minutes');
+    assert.equal(await staff.passwords.passwordResetTarget(second), undefined, 'expired after 60 minutes');
     assert.equal(
       (
-        await staff.resetPassword(second, {
+        await staff.passwords.resetPassword(second, {
           newPassword: 'another-fine-passphrase',
           confirmPassword: 'another-fine-passphrase',
         })
@@ -374,17 +397,17 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
 
   it('sends at most 3 reset links an hour to one account', async () => {
     const staff = service();
-    for (let i = 0; i < 5; i++) await staff.requestPasswordReset(officer.email);
+    for (let i = 0; i < 5; i++) await staff.passwords.requestPasswordReset(officer.email);
     assert.equal((await emailsTo(officer.email)).length, 3);
     advance(minutes(61));
-    await staff.requestPasswordReset(officer.email);
+    await staff.passwords.requestPasswordReset(officer.email);
     assert.equal((await emailsTo(officer.email)).length, 4);
   });
 
   it('changes a password only with the current one, ending every session, and applies the rules', async () => {
     const staff = service();
     const attempt = (currentPassword: string, newPassword: string, confirmPassword = newPassword) =>
-      staff.changePassword(officer, { currentPassword, newPassword, confirmPassword });
+      staff.passwords.changePassword(officer, { currentPassword, newPassword, confirmPassword });
     const problems = async (...args: Parameters<typeof attempt>) => {
       const result = await attempt(...args);
       return result.outcome === 'invalid' ? result.problems : {};
@@ -416,7 +439,7 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
       'Your current password is not correct',
     );
     assert.equal((await attempt(PASSWORD, 'Fenland-Heron-Tuesday-41')).outcome, 'ok');
-    assert.equal((await staff.checkPassword(officer.email, 'Fenland-Heron-Tuesday-41')).outcome, 'ok');
+    assert.equal((await staff.signIn.checkPassword(officer.email, 'Fenland-Heron-Tuesday-41')).outcome, 'ok');
   });
   it('an invitation link works once, until CIVICDESK_STAFF_INVITATION_HOURS have passed; disabling voids it', async () => {
     const staff = service();
@@ -442,23 +465,27 @@ describeEachEngine('staff sign-in rules', (getDatabase) => {
     const added = await invite('nia@ashdown.example');
     assert.equal(added.outcome, 'ok');
     assert.equal(
-      (await staff.checkPassword('nia@ashdown.example', '')).outcome,
+      (await staff.signIn.checkPassword('nia@ashdown.example', '')).outcome,
       'failed',
       'no usable password',
     );
     const token = await tokenFor('nia@ashdown.example');
     advance(72 * 3600_000 - 1000);
-    const target = await staff.passwordResetTarget(token);
+    const target = await staff.passwords.passwordResetTarget(token);
     assert.equal(target?.linkPurpose, 'invitation');
     advance(1001);
-    assert.equal(await staff.passwordResetTarget(token), undefined, 'expired after 72 hours');
+    assert.equal(await staff.passwords.passwordResetTarget(token), undefined, 'expired after 72 hours');
 
     const resent = await admins.sendPasswordLink(actor, (added as { id: string }).id);
     assert.equal(resent.invitation, true, 'someone who never chose a password gets a new invitation');
     const fresh = await tokenFor('nia@ashdown.example');
-    assert.ok(await staff.passwordResetTarget(fresh));
+    assert.ok(await staff.passwords.passwordResetTarget(fresh));
     assert.equal((await admins.disable(actor, (added as { id: string }).id)).outcome, 'ok');
-    assert.equal(await staff.passwordResetTarget(fresh), undefined, 'disabling voids outstanding links');
+    assert.equal(
+      await staff.passwords.passwordResetTarget(fresh),
+      undefined,
+      'disabling voids outstanding links',
+    );
     assert.deepEqual(await admins.sendPasswordLink(actor, (added as { id: string }).id), {
       outcome: 'refused',
       reason: 'The account is disabled: re-enable it first',

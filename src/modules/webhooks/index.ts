@@ -11,7 +11,7 @@ import { DEFAULT_WEBHOOK_SETTINGS, WebhooksService, type WebhookSettings } from 
 
 export { verifyWebhookSignature, signWebhook, SIGNATURE_HEADER } from './signature.js';
 export { webhooksSubscriber } from './webhooks.jobs.js';
-export { WebhooksService } from './webhooks.service.js';
+export { crmCaseView, WebhooksService } from './webhooks.service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,6 +1,6 @@
 /**
  * The webhooks module's case-event subscriber: each case event a receiver can subscribe to becomes a
- * webhook event with a delivery per endpoint that wants it (webhooks.service.ts, recordWebhookEvent).
+ * webhook event with a delivery per endpoint that wants it (webhook-events.ts, recordWebhookEvent).
  */
 import type { CaseEventSubscriber } from '../cases/index.js';
 import type { WebhooksService } from './webhooks.service.js';

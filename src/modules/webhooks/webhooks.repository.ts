@@ -55,6 +55,7 @@ export function endpoint(db: Executor, id: string) {
 export function insertEndpoint(
   db: Executor,
   values: {
+    id: string;
     name: string;
     url: string;
     events: string[];
@@ -64,6 +65,17 @@ export function insertEndpoint(
   },
 ) {
   return db.insertInto('webhook_endpoint').values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+/** The ids of the body and service an endpoint is limited to, from the codes an administrator chose. */
+export async function bodyIdByCode(db: Executor, code: string): Promise<string | undefined> {
+  const row = await db.selectFrom('body').select('id').where('code', '=', code).executeTakeFirst();
+  return row?.id;
+}
+
+export async function serviceIdByCode(db: Executor, code: string): Promise<string | undefined> {
+  const row = await db.selectFrom('service').select('id').where('code', '=', code).executeTakeFirst();
+  return row?.id;
 }
 
 export async function updateEndpoint(
