@@ -113,7 +113,7 @@ export function answerRows(
 }
 
 /** Types a list of choices as the macros take them (so that every item may be selected or checked). */
-function items(list: Item[]): Item[] {
+export function items(list: Item[]): Item[] {
   return list;
 }
 

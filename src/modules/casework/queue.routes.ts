@@ -20,7 +20,7 @@ import {
   STATUSES,
 } from './casework.routes-support.js';
 import {
-  CHANNEL_NAMES,
+  channelOf,
   FILTER_KEYS,
   PRIORITY_NAMES,
   queueHref,
@@ -171,7 +171,7 @@ export function registerQueueRoutes(instance: FastifyInstance): void {
         ? query.status
         : STATUSES.find((s) => s === query.status);
     const priority = PRIORITIES.find((p) => p === query.priority);
-    const channel = query.channel && query.channel in CHANNEL_NAMES ? query.channel : undefined;
+    const channel = channelOf(query.channel);
     const sort = sortOf(query.sort);
     // Dates the officer typed that are not days are said so, and the queue is shown without them.
     const filterErrors = new FormErrors();

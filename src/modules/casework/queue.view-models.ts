@@ -7,6 +7,7 @@
 import type { CasePriority, CaseStatus, StaffRole } from '../../db/database.js';
 import { STATUS_LABELS } from '../../lib/case-status.js';
 import { COUNT_CAP, type QueuedCase, type QueueSort, type QueueView } from '../cases/index.js';
+import { items } from './case.view-models.js';
 import { PAGE_SIZE, QUEUE_VIEWS } from './casework.service.js';
 
 /** The queue's filters and sort, as they travel in the address and in the bulk form's hidden fields. */
@@ -57,14 +58,21 @@ export const SORTS: Record<QueueSort, { column: string; ariaSort: 'ascending' | 
 };
 
 const STATUSES = Object.keys(STATUS_LABELS) as CaseStatus[];
+const SORT_NAMES = Object.keys(SORTS) as QueueSort[];
 
 /** The view asked for, if it is one; otherwise the team's queue. */
 export function queueViewOf(asked: string | undefined): QueueView {
   return QUEUE_VIEWS.find((v) => v.view === asked)?.view ?? 'team';
 }
 
+/** The sort asked for, if it is one offered (not just any key of an object, like "constructor"). */
 export function sortOf(asked: string | undefined): QueueSort {
-  return asked && asked in SORTS ? (asked as QueueSort) : 'due';
+  return SORT_NAMES.find((s) => s === asked) ?? 'due';
+}
+
+/** The channel asked for, if it is one of the filter's. */
+export function channelOf(asked: string | undefined): string | undefined {
+  return asked !== undefined && Object.hasOwn(CHANNEL_NAMES, asked) ? asked : undefined;
 }
 
 /** The address of this queue with some of its parameters changed (empty ones left out). */
@@ -225,13 +233,13 @@ export function queuePageView(input: QueuePageInput) {
       ...input.teams.map((t) => ({ value: `team:${t.id}`, text: `${t.name} (team)` })),
     ].map((o) => ({ ...o, selected: o.value !== '' && o.value === bulkValues.assignTo })),
     bulkPublicUpdate: bulkValues.publicUpdate ?? '',
-    newStatusOptions: [
+    newStatusOptions: items([
       { value: '', text: 'Choose' },
       ...STATUSES.map((s) => ({
         value: s,
         text: STATUS_LABELS[s],
         selected: s === bulkValues.newStatus,
       })),
-    ],
+    ]),
   };
 }

@@ -44,8 +44,8 @@ const callerFields = {
 };
 const newCallerForm = staffForm({
   ...callerFields,
-  /** The ids of the possible matches the agent was shown. */
-  shown: formText(2000),
+  /** The ids of the possible matches the agent was shown (a list with no fixed length: room for 1,000). */
+  shown: formText(40_000),
   confirmNew: formChoices(1, 10),
 });
 const editCallerForm = staffForm(callerFields);
