@@ -138,6 +138,8 @@ export function registerQueueRoutes(instance: FastifyInstance): void {
         ]);
       }
       const { changed } = await applyBulkAction(app.cases, actorOf(request), references, action);
+      // Back to the queue the officer was on (its view as sent, its filters, its first page), saying how many
+      // cases changed.
       return reply.redirect(queueHref(queueViewOf(query.view), query, { view: query.view, changed }), 303);
     } catch (error) {
       // Refusals a person can act on go to the error summary above the table; anything else is an error page.
