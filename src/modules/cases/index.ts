@@ -38,3 +38,12 @@ export {
 export { ReportsService, type KnownFollower, type NearbyReport, type ReportView } from './reports.service.js';
 export { WorkflowService, ALL_STATUSES, FIRST_STATUS, type Workflow } from './workflow.js';
 export type { CaseRow } from './cases.repository.js';
+export {
+  toCase,
+  type Case,
+  type ContactCase,
+  type EmailEvent,
+  type OtherCase,
+  type QueuedCase,
+  type TimelineEntry,
+} from './case.js';

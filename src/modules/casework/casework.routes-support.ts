@@ -1,12 +1,12 @@
 /**
- * What the case-work route files share: who is acting, and rendering a case-work page in the staff
- * layout.
+ * What the back office's route files (case work and the contact centre) share: who is acting, the bounds
+ * of their forms' bodies, and the one function that renders a staff page in the staff layout.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type TProperties } from 'typebox';
 import type { CaseStatus } from '../../db/database.js';
 import { STATUS_LABELS } from '../../lib/case-status.js';
-import { ROLE_LABELS } from '../staff/staff.service.js';
-import { staffNavigation } from '../staff/staff.view-models.js';
+import { staffLayoutContext } from '../staff/index.js';
 import type { Actor } from '../cases/index.js';
 
 export const STATUSES = Object.keys(STATUS_LABELS) as CaseStatus[];
@@ -24,17 +24,43 @@ export function actorOf(request: FastifyRequest): Actor {
   };
 }
 
-/** Renders casework/views/`template` for the signed-in member of staff. */
-export function renderCasework(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  template: string,
-  context: Record<string, unknown>,
-): Promise<FastifyReply> {
-  return renderForStaff(request, reply, `casework/views/${template}`, context);
+/*
+ * Form bodies. The bounds are against abuse only: whatever a person can get wrong in a form (a box left
+ * empty, a note too long for the case's own rules, a choice that is not offered) passes the schema and is
+ * checked by the route, which shows it in the page's error summary. Going past a bound answers the error
+ * page, as any malformed request does.
+ */
+
+/** A one-line field or a choice: optional (browsers send nothing for unticked boxes), bounded. */
+export const formField = Type.Optional(Type.String({ maxLength: 1000 }));
+
+/** A textarea of at most `maxLength` characters: well above the longest text the case's rules allow. */
+export function formText(maxLength = 20_000) {
+  return Type.Optional(Type.String({ maxLength }));
 }
 
-/** Renders any module's template (its full path) in the staff layout, for the signed-in member of staff. */
+/** Checkboxes: none, one (a string) or several (an array) of short values. */
+export function formChoices(maxItems: number, maxLength = 100) {
+  return Type.Optional(
+    Type.Union([Type.String({ maxLength }), Type.Array(Type.String({ maxLength }), { maxItems })]),
+  );
+}
+
+/**
+ * A staff form's body: its fields and the CSRF token (checked before validation, by the security hook).
+ * Anything else the browser sends is dropped.
+ */
+export function staffForm<T extends TProperties>(fields: T) {
+  return Type.Object(
+    { ...fields, _csrf: Type.Optional(Type.String({ maxLength: 200 })) },
+    { additionalProperties: false },
+  );
+}
+
+/**
+ * Renders a back-office page (case work, the contact centre) in the staff layout for the signed-in
+ * member of staff. `templatePath` is the template's full path, as `casework/views/case.njk`.
+ */
 export async function renderForStaff(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -42,11 +68,8 @@ export async function renderForStaff(
   context: Record<string, unknown>,
 ): Promise<FastifyReply> {
   await request.ensureSession(); // every staff page has the sign-out form, so a CSRF token
-  const staff = request.staff!;
   return reply.view(templatePath, {
-    staff,
-    staffRoleLabel: ROLE_LABELS[staff.role],
-    staffNavigation: staffNavigation(staff, request.url.split('?')[0] ?? ''),
+    ...staffLayoutContext(request, request.url.split('?')[0] ?? ''),
     ...context,
   });
 }

@@ -4,19 +4,20 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
-import { PRIORITY_LABELS, STATUS_LABELS } from '../../lib/case-status.js';
-import { INTERACTION_KINDS, type ContactsService } from '../contacts/contacts.service.js';
+import type { ContactsService } from '../contacts/contacts.service.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
 import type { ServicesService } from '../services/services.service.js';
-import type {
-  Actor,
-  CaseQueries,
-  CasesService,
-  QueueFilter,
-  QueueSort,
-  QueueView,
-  QueuedEmail,
-  WorkflowService,
+import {
+  toCase,
+  type Actor,
+  type Case,
+  type CaseQueries,
+  type CasesService,
+  type QueueFilter,
+  type QueueSort,
+  type QueueView,
+  type QueuedEmail,
+  type WorkflowService,
 } from '../cases/index.js';
 import { audit, type AuditAction } from '../audit/index.js';
 
@@ -132,20 +133,19 @@ export class CaseworkService {
     return {
       rows: rows.map((r) => ({
         ...r,
-        statusLabel: STATUS_LABELS[r.status],
-        overdue: r.closed_at === null && r.due_at !== null && r.due_at < now,
+        overdue: r.closedAt === null && r.dueAt !== null && r.dueAt < now,
         dueSoon:
-          r.closed_at === null &&
-          r.due_at !== null &&
-          r.due_at >= now &&
-          r.due_at.getTime() < now.getTime() + DUE_SOON_MS,
+          r.closedAt === null &&
+          r.dueAt !== null &&
+          r.dueAt >= now &&
+          r.dueAt.getTime() < now.getTime() + DUE_SOON_MS,
       })),
       counts: Object.fromEntries(counts) as Record<QueueView, number>,
     };
   }
 
-  caseFor(actor: Actor, reference: string) {
-    return this.deps.cases.caseFor(actor, reference);
+  async caseFor(actor: Actor, reference: string): Promise<Case> {
+    return toCase(await this.deps.cases.caseFor(actor, reference));
   }
 
   private assignableStaff(actor: Actor, caseBodyId: string) {
@@ -168,7 +168,7 @@ export class CaseworkService {
       contactId,
       await this.deps.organisations.caseBodiesFor(actor.bodyId),
     );
-    return rows.map((r) => ({ ...r, statusLabel: STATUS_LABELS[r.status], isOpen: r.closed_at === null }));
+    return rows;
   }
 
   /** The emails sent to this address about cases this member of staff may see, with what became of each. */
@@ -186,42 +186,42 @@ export class CaseworkService {
       return {
         reference: e.reference,
         what: e.body,
-        at: e.created_at,
+        at: e.createdAt,
         state: emailDeliveryState(mine ? jobs.get(mine.jobId) : undefined),
       };
     });
   }
 
-  /** Everything the case page shows. Viewing personal data is audited. */
+  /** Everything the case page shows, for its view model. Viewing personal data is audited. */
   async casePage(actor: Actor, reference: string) {
-    const row = await this.caseFor(actor, reference);
+    const found = await this.caseFor(actor, reference);
     const [services, teams, events, contact, staff] = await Promise.all([
       this.deps.services.list({ activeOnly: false }),
       this.deps.organisations.teams(),
-      this.deps.queries.timeline(row.id),
-      row.reporter_contact_id ? this.deps.contacts.get(this.db, row.reporter_contact_id) : undefined,
-      this.assignableStaff(actor, row.body_id),
+      this.deps.queries.timeline(found.id),
+      found.reporterContactId ? this.deps.contacts.get(this.db, found.reporterContactId) : undefined,
+      this.assignableStaff(actor, found.bodyId),
     ]);
     const visibleBodies = await this.deps.organisations.caseBodiesFor(actor.bodyId);
     const [otherCases, interactions, duplicates] = await Promise.all([
-      row.reporter_contact_id
-        ? this.deps.queries.otherCasesOf(row.reporter_contact_id, row.id, visibleBodies)
+      found.reporterContactId
+        ? this.deps.queries.otherCasesOf(found.reporterContactId, found.id, visibleBodies)
         : [],
-      row.reporter_contact_id
+      found.reporterContactId
         ? this.deps.contacts.interactions(
             { staffId: actor.id, bodyId: actor.bodyId },
-            row.reporter_contact_id,
+            found.reporterContactId,
           )
         : [],
-      this.deps.queries.duplicateLinks(row.id, row.duplicate_of_case_id),
+      this.deps.queries.duplicateLinks(found.id, found.duplicateOfCaseId),
     ]);
     await audit(this.db, {
       staffId: actor.id,
       action: 'case.viewed',
-      caseId: row.id,
+      caseId: found.id,
       ...(actor.ip ? { ip: actor.ip } : {}),
     });
-    const service = services.find((s) => s.id === row.service_id)!;
+    const service = services.find((s) => s.id === found.serviceId)!;
     const jobIds = events.flatMap((e) =>
       e.kind === 'email_queued'
         ? ((e.data as { emails?: QueuedEmail[] }).emails ?? []).map((m) => m.jobId)
@@ -229,30 +229,19 @@ export class CaseworkService {
     );
     const jobs = new Map((await this.deps.queries.outboxJobStates(jobIds)).map((j) => [Number(j.id), j]));
     return {
-      row,
+      case: found,
       service,
-      statusLabel: STATUS_LABELS[row.status],
-      priorityLabel: PRIORITY_LABELS[row.priority],
-      isOpen: row.closed_at === null,
       /** Services the case can be moved to (active ones), for "Change service". */
       services: services.filter((s) => s.active).map((s) => ({ code: s.code, name: s.name })),
       duplicateOf: duplicates.original,
       duplicates: duplicates.duplicates,
-      team: teams.find((t) => t.id === row.team_id),
-      teams: teams.filter((t) => t.bodyId === row.body_id),
+      team: teams.find((t) => t.id === found.teamId),
+      teams: teams.filter((t) => t.bodyId === found.bodyId),
       colleagues: staff,
-      assignee: staff.find((s) => s.id === row.assignee_staff_id),
       contact,
-      otherCases: otherCases.map((c) => ({ ...c, statusLabel: STATUS_LABELS[c.status] })),
+      otherCases,
       // Anyone picking up the next call is caught up: the latest calls, visits, letters and emails.
-      interactions: interactions.slice(0, 5).map((i) => ({ ...i, kindLabel: INTERACTION_KINDS[i.kind] })),
-      answers: Object.entries(row.answers).map(([code, value]) => {
-        const question = service.definition.questions.find((q) => q.code === code);
-        const shown = (Array.isArray(value) ? value : [value])
-          .map((v) => question?.options?.find((o) => o.key === v)?.name ?? v)
-          .join(', ');
-        return { question: question?.text ?? code, answer: shown };
-      }),
+      interactions: interactions.slice(0, 5),
       events: events.map((e) => ({
         ...e,
         emails:
@@ -263,10 +252,12 @@ export class CaseworkService {
               }))
             : [],
       })),
-      overdue: row.closed_at === null && row.due_at !== null && row.due_at < new Date(),
-      timeLeft: row.closed_at !== null ? 'closed' : timeLeft(row.due_at, new Date()),
+      now: new Date(),
       // The statuses the page offers: where it is now, and where the workflow lets it go from here.
-      statusChoices: [row.status, ...(await this.deps.workflow.nextStatuses(row.status))],
+      statusChoices: [found.status, ...(await this.deps.workflow.nextStatuses(found.status))],
     };
   }
 }
+
+/** What the case page is built from (CaseworkService.casePage). */
+export type CasePageData = Awaited<ReturnType<CaseworkService['casePage']>>;

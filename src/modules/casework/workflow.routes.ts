@@ -4,61 +4,67 @@
  *   GET, POST /admin/workflow   which statuses are in use, and which each may move to
  */
 import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
+import { Type } from 'typebox';
 import type { CaseStatus } from '../../db/database.js';
 import type { RenderAdminPage } from '../../infra/admin/index.js';
+import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import { asList, FormErrors } from '../../lib/forms.js';
 import { STATUS_LABELS } from '../../lib/case-status.js';
 import { CLOSING_STATUSES } from '../../lib/case-status.js';
 import { ALL_STATUSES, FIRST_STATUS, type Workflow, WorkflowService } from '../cases/index.js';
+import { actorOf, formChoices, staffForm } from './casework.routes-support.js';
+import { workflowRows } from './workflow.view-models.js';
 
 const VIEW = '../../casework/views/workflow.njk';
 
+/** For each status, its "in use" box and the boxes of the statuses a case may move to from it. */
+const workflowForm = staffForm(
+  Object.fromEntries(
+    ALL_STATUSES.flatMap((status) => [
+      [`enabled-${status}`, formChoices(1, 10)],
+      [`next-${status}`, formChoices(ALL_STATUSES.length, 30)],
+    ]),
+  ),
+);
+
+function isStatus(text: string): text is CaseStatus {
+  return ALL_STATUSES.some((s) => s === text);
+}
+
 export async function registerWorkflowRoutes(
-  app: FastifyInstance,
+  instance: FastifyInstance,
   { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
 ): Promise<void> {
+  const app = typed(instance);
   const workflow = new WorkflowService(app.db);
 
-  function rowsFor(current: Workflow, errors: FormErrors) {
-    return current.map((w) => ({
-      ...w,
-      // Every case starts in the first status, so it is always in use (said, not a disabled box).
-      alwaysInUse: w.status === FIRST_STATUS,
-      enabledItems: [
-        {
-          value: 'yes',
-          text: `Use “${w.label}”`,
-          checked: w.enabled,
-          hint: { text: w.closes ? 'Closes the case' : 'Keeps the case open' },
-        },
-      ],
-      nextItems: ALL_STATUSES.filter((s) => s !== w.status).map((s) => ({
-        value: s,
-        text: STATUS_LABELS[s],
-        checked: w.next.includes(s),
-      })),
-      enabledError: errors.byField[`enabled-${w.status}`],
-      nextError: errors.byField[`next-${w.status}`],
-    }));
-  }
+  app.get(
+    '/admin/workflow',
+    {
+      ...adminOnly,
+      schema: { querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 10 })) }) },
+    },
+    async (request, reply) =>
+      render(request, reply, VIEW, {
+        rows: workflowRows(await workflow.get()),
+        saved: request.query.saved === 'yes',
+      }),
+  );
 
-  app.get('/admin/workflow', adminOnly, async (request, reply) => {
-    const saved = (request.query as { saved?: string }).saved;
-    return render(request, reply, VIEW, {
-      rows: rowsFor(await workflow.get(), new FormErrors()),
-      saved: saved === 'yes',
-    });
-  });
-
-  app.post('/admin/workflow', adminOnly, async (request, reply) => {
-    const body = request.body as Record<string, unknown>;
+  app.post('/admin/workflow', { ...adminOnly, schema: { body: workflowForm } }, async (request, reply) => {
+    const body: Record<string, unknown> = request.body;
     const submitted = ALL_STATUSES.map((status) => ({
       status,
       enabled: status === FIRST_STATUS || asList(body[`enabled-${status}`]).includes('yes'),
-      next: asList(body[`next-${status}`]) as CaseStatus[],
+      next: asList(body[`next-${status}`]).filter(isStatus),
     }));
+    // A box that is not one of the statuses listed (no browser sends one) is refused on the page.
+    const unknown = ALL_STATUSES.filter((status) =>
+      asList(body[`next-${status}`]).some((next) => !isStatus(next)),
+    ).map((status) => ({ field: `next-${status}`, message: 'Choose from the statuses listed' }));
     try {
+      if (unknown.length) throw new AppError('validation_failed', 'The workflow cannot be saved', unknown);
       await workflow.save(submitted);
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== 'validation_failed') throw error;
@@ -70,21 +76,10 @@ export async function registerWorkflowRoutes(
         closes: CLOSING_STATUSES.has(w.status),
       }));
       reply.status(400);
-      return render(request, reply, VIEW, { rows: rowsFor(shown, errors), ...errors.view() });
+      return render(request, reply, VIEW, { rows: workflowRows(shown, errors.byField), ...errors.view() });
     }
     request.log.info({ staffId: request.staff?.id }, 'case workflow changed');
-    await app.casework.recordAudit(
-      {
-        id: request.staff!.id,
-        name: request.staff!.name,
-        role: request.staff!.role,
-        bodyId: request.staff!.bodyId,
-        teamId: request.staff!.teamId,
-        ip: request.ip,
-      },
-      'workflow.changed',
-      { workflow: submitted },
-    );
+    await app.casework.recordAudit(actorOf(request), 'workflow.changed', { workflow: submitted });
     return reply.redirect('/admin/workflow?saved=yes', 303);
   });
 }

@@ -6,31 +6,57 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { InteractionKind } from '../../db/database.js';
+import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../lib/forms.js';
-import { actorOf, renderForStaff } from '../casework/casework.routes-support.js';
 import {
-  INTERACTION_KINDS,
+  actorOf,
+  formChoices,
+  formField,
+  formText,
+  renderForStaff,
+  staffForm,
+} from '../casework/casework.routes-support.js';
+import {
   looksLikePhone,
   normalisePostcode,
   type CallerDetails,
   type ContactMatch,
 } from '../contacts/contacts.service.js';
-import { contactIdOf, contactParams, scopeOf, takeFinishedReport } from './contact-centre.support.js';
+import { contactParams, scopeOf, takeFinishedReport } from './contact-centre.support.js';
+import {
+  contactPageView,
+  contactSearchView,
+  editContactView,
+  newCallerView,
+} from './contact-centre.view-models.js';
 import { mayMergeContacts } from './merge.routes.js';
 
-type Body = Record<string, unknown>;
+const VIEWS = 'contact-centre/views/';
 
-function render(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  template: string,
-  context: Record<string, unknown>,
-) {
-  return renderForStaff(request, reply, `contact-centre/views/${template}`, context);
-}
+/** A caller's details as the new-caller and change-details forms send them. */
+const callerFields = {
+  name: formField,
+  email: formField,
+  phone: formField,
+  postcode: formField,
+  address: formText(2000),
+};
+const newCallerForm = staffForm({
+  ...callerFields,
+  /** The ids of the possible matches the agent was shown (a list with no fixed length: room for 1,000). */
+  shown: formText(40_000),
+  confirmNew: formChoices(1, 10),
+});
+const editCallerForm = staffForm(callerFields);
+const interactionForm = staffForm({
+  kind: formField,
+  direction: formField,
+  case: formField,
+  summary: formText(),
+});
 
-function callerFromForm(body: Body): CallerDetails {
+function callerFromForm(body: Partial<Record<keyof typeof callerFields, string>>): CallerDetails {
   return {
     name: asText(body.name),
     email: asText(body.email),
@@ -50,7 +76,8 @@ function prefillFrom(q: string): CallerDetails {
   return { name: text };
 }
 
-export function registerContactCentreRoutes(app: FastifyInstance): void {
+export function registerContactCentreRoutes(instance: FastifyInstance): void {
+  const app = typed(instance);
   const staffOnly = { preHandler: app.requireStaff() };
   const { contacts } = app.domain;
 
@@ -62,18 +89,19 @@ export function registerContactCentreRoutes(app: FastifyInstance): void {
       schema: { querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })) }) },
     },
     async (request, reply) => {
-      const q = (request.query as { q?: string }).q?.trim() ?? '';
+      const q = request.query.q?.trim() ?? '';
       const errors = new FormErrors();
       if (q && q.length < 2)
         errors.add('q', 'Enter at least 2 characters of a name, email, phone number or postcode');
       const results = q && !errors.any ? await contacts.search(scopeOf(request), q) : [];
       if (q && !errors.any) await app.casework.recordAudit(actorOf(request), 'contact.searched', { q });
       reply.status(errors.any ? 400 : 200);
-      return render(request, reply, 'contacts.njk', {
-        q,
-        searched: Boolean(q) && !errors.any,
-        results,
-        newCallerHref: `/staff/contacts/new${q ? `?${new URLSearchParams(prefillFrom(q) as Record<string, string>)}` : ''}`,
+      const prefill = Object.entries(prefillFrom(q)).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string',
+      );
+      const newCallerHref = `/staff/contacts/new${q ? `?${new URLSearchParams(prefill)}` : ''}`;
+      return renderForStaff(request, reply, `${VIEWS}contacts.njk`, {
+        ...contactSearchView(q, Boolean(q) && !errors.any, results, newCallerHref),
         ...errors.view(),
       });
     },
@@ -88,13 +116,8 @@ export function registerContactCentreRoutes(app: FastifyInstance): void {
   ) {
     const errors = extra.errors ?? new FormErrors();
     reply.status(extra.status ?? (errors.any ? 400 : 200));
-    return render(request, reply, 'new-contact.njk', {
-      values,
-      matches: (extra.matches ?? []).map((m) => ({
-        ...m,
-        line: [m.email, m.phone, m.postcode].filter(Boolean).join(' · '),
-      })),
-      shownIds: (extra.matches ?? []).map((m) => m.id).join(','),
+    return renderForStaff(request, reply, `${VIEWS}new-contact.njk`, {
+      ...newCallerView({ ...values }, extra.matches ?? []),
       ...errors.view(),
     });
   }
@@ -112,41 +135,49 @@ export function registerContactCentreRoutes(app: FastifyInstance): void {
         }),
       },
     },
-    async (request, reply) => newCallerPage(request, reply, request.query as CallerDetails),
+    async (request, reply) => newCallerPage(request, reply, request.query),
   );
 
-  app.post('/staff/contacts/new', staffOnly, async (request, reply) => {
-    const body = request.body as Body;
-    const values = callerFromForm(body);
-    const scope = scopeOf(request);
-    const errors = new FormErrors();
-    for (const p of contacts.callerProblems(values)) errors.add(p.field, p.message);
-    if (errors.any) return newCallerPage(request, reply, values, { errors });
+  app.post(
+    '/staff/contacts/new',
+    { ...staffOnly, schema: { body: newCallerForm } },
+    async (request, reply) => {
+      const body = request.body;
+      const values = callerFromForm(body);
+      const scope = scopeOf(request);
+      const errors = new FormErrors();
+      for (const p of contacts.callerProblems(values)) errors.add(p.field, p.message);
+      if (errors.any) return newCallerPage(request, reply, values, { errors });
 
-    // The agent has been shown these and said the caller is none of them.
-    const shown = asText(body.shown).split(',').filter(Boolean);
-    const confirmed = asList(body.confirmNew).includes('yes');
-    const matches = await contacts.likelyDuplicates(scope, values);
-    const unseen = matches.filter((m) => !shown.includes(m.id));
-    if (unseen.length) return newCallerPage(request, reply, values, { matches, status: 200 });
-    if (matches.length && !confirmed) {
-      errors.add('confirmNew', 'Choose the caller from the contacts above, or confirm they are none of them');
-      return newCallerPage(request, reply, values, { matches, errors });
-    }
-    const created = await contacts.createCaller(scope, values, { notAnyOf: matches.map((m) => m.id) });
-    await app.casework.recordAudit(actorOf(request), 'contact.created', { contactId: created.id });
-    return reply.redirect(`/staff/contacts/${created.id}?saved=created`, 303);
-  });
+      // The agent has been shown these and said the caller is none of them.
+      const shown = asText(body.shown).split(',').filter(Boolean);
+      const confirmed = asList(body.confirmNew).includes('yes');
+      const matches = await contacts.likelyDuplicates(scope, values);
+      const unseen = matches.filter((m) => !shown.includes(m.id));
+      if (unseen.length) return newCallerPage(request, reply, values, { matches, status: 200 });
+      if (matches.length && !confirmed) {
+        errors.add(
+          'confirmNew',
+          'Choose the caller from the contacts above, or confirm they are none of them',
+        );
+        return newCallerPage(request, reply, values, { matches, errors });
+      }
+      const created = await contacts.createCaller(scope, values, { notAnyOf: matches.map((m) => m.id) });
+      await app.casework.recordAudit(actorOf(request), 'contact.created', { contactId: created.id });
+      return reply.redirect(`/staff/contacts/${created.id}?saved=created`, 303);
+    },
+  );
 
   // ------------------------------------------------------------------ the contact page
   async function contactPage(
     request: FastifyRequest,
     reply: FastifyReply,
-    extra: { values?: Record<string, string>; errors?: FormErrors } = {},
+    contactId: string,
+    extra: { saved?: string | undefined; values?: Record<string, string>; errors?: FormErrors } = {},
   ) {
     const scope = scopeOf(request);
     const actor = actorOf(request);
-    const contact = await contacts.contactFor(scope, contactIdOf(request));
+    const contact = await contacts.contactFor(scope, contactId);
     const [cases, interactions, emails] = await Promise.all([
       app.casework.casesOfContact(actor, contact.id),
       contacts.interactions(scope, contact.id),
@@ -154,35 +185,19 @@ export function registerContactCentreRoutes(app: FastifyInstance): void {
     ]);
     await app.casework.recordAudit(actor, 'contact.viewed', { contactId: contact.id });
     const errors = extra.errors ?? new FormErrors();
-    const values = extra.values ?? { kind: 'call', direction: 'inbound' };
     const finished = await takeFinishedReport(request, contact.id);
     reply.status(errors.any ? 400 : 200);
-    return render(request, reply, 'contact.njk', {
-      contact,
-      cases,
-      interactions: interactions.map((i) => ({ ...i, kindLabel: INTERACTION_KINDS[i.kind] })),
-      emails,
-      finished,
-      mayMerge: mayMergeContacts(request),
-      saved: (request.query as { saved?: string }).saved,
-      values,
-      kindItems: Object.entries(INTERACTION_KINDS).map(([value, text]) => ({
-        value,
-        text,
-        checked: values.kind === value,
-      })),
-      directionItems: [
-        { value: 'inbound', text: 'From the resident', checked: values.direction === 'inbound' },
-        { value: 'outbound', text: 'From us to the resident', checked: values.direction === 'outbound' },
-      ],
-      caseItems: [
-        { value: '', text: 'No case' },
-        ...cases.map((c) => ({
-          value: c.reference,
-          text: `${c.reference}: ${c.service_name}`,
-          selected: values.case === c.reference,
-        })),
-      ],
+    return renderForStaff(request, reply, `${VIEWS}contact.njk`, {
+      ...contactPageView({
+        contact,
+        cases,
+        interactions,
+        emails,
+        finished,
+        mayMerge: mayMergeContacts(request),
+        saved: extra.saved,
+        values: extra.values ?? { kind: 'call', direction: 'inbound' },
+      }),
       ...errors.view(),
     });
   }
@@ -196,16 +211,16 @@ export function registerContactCentreRoutes(app: FastifyInstance): void {
         querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 20 })) }),
       },
     },
-    async (request, reply) => contactPage(request, reply),
+    async (request, reply) => contactPage(request, reply, request.params.id, { saved: request.query.saved }),
   );
 
   app.post(
     '/staff/contacts/:id/interactions',
-    { ...staffOnly, schema: contactParams },
+    { ...staffOnly, schema: { ...contactParams, body: interactionForm } },
     async (request, reply) => {
-      const body = request.body as Body;
+      const { body } = request;
       const scope = scopeOf(request);
-      const contact = await contacts.contactFor(scope, contactIdOf(request));
+      const contact = await contacts.contactFor(scope, request.params.id);
       const values = {
         kind: asText(body.kind),
         direction: asText(body.direction),
@@ -225,6 +240,8 @@ export function registerContactCentreRoutes(app: FastifyInstance): void {
           await contacts.logInteraction(scope, {
             contactId: contact.id,
             caseId,
+            // Typed as the choices the form offers; logInteraction refuses anything else (a box left
+            // unticked), with a message for the page.
             kind: values.kind as InteractionKind,
             direction: values.direction as 'inbound' | 'outbound',
             summary: values.summary,
@@ -234,7 +251,7 @@ export function registerContactCentreRoutes(app: FastifyInstance): void {
           for (const p of error.fieldErrors) errors.add(p.field, p.message);
         }
       }
-      if (errors.any) return contactPage(request, reply, { values, errors });
+      if (errors.any) return contactPage(request, reply, contact.id, { values, errors });
       return reply.redirect(`/staff/contacts/${contact.id}?saved=interaction#interactions`, 303);
     },
   );
@@ -243,38 +260,38 @@ export function registerContactCentreRoutes(app: FastifyInstance): void {
   async function editPage(
     request: FastifyRequest,
     reply: FastifyReply,
+    contactId: string,
     values?: CallerDetails,
     errors = new FormErrors(),
   ) {
-    const contact = await contacts.contactFor(scopeOf(request), contactIdOf(request));
+    const contact = await contacts.contactFor(scopeOf(request), contactId);
     reply.status(errors.any ? 400 : 200);
-    return render(request, reply, 'edit-contact.njk', {
-      contact,
-      values: values ?? {
-        name: contact.name ?? '',
-        phone: contact.phone ?? '',
-        postcode: contact.postcode ?? '',
-        address: contact.address ?? '',
-      },
+    return renderForStaff(request, reply, `${VIEWS}edit-contact.njk`, {
+      ...editContactView(contact, values ? { ...values } : undefined),
       ...errors.view(),
     });
   }
 
   app.get('/staff/contacts/:id/edit', { ...staffOnly, schema: contactParams }, async (request, reply) =>
-    editPage(request, reply),
+    editPage(request, reply, request.params.id),
   );
 
-  app.post('/staff/contacts/:id/edit', { ...staffOnly, schema: contactParams }, async (request, reply) => {
-    const values = callerFromForm(request.body as Body);
-    try {
-      await contacts.updateCaller(scopeOf(request), contactIdOf(request), values);
-    } catch (error) {
-      if (!(error instanceof AppError) || error.code !== 'validation_failed') throw error;
-      const errors = new FormErrors();
-      for (const p of error.fieldErrors) errors.add(p.field, p.message);
-      return editPage(request, reply, values, errors);
-    }
-    await app.casework.recordAudit(actorOf(request), 'contact.updated', { contactId: contactIdOf(request) });
-    return reply.redirect(`/staff/contacts/${contactIdOf(request)}?saved=details`, 303);
-  });
+  app.post(
+    '/staff/contacts/:id/edit',
+    { ...staffOnly, schema: { ...contactParams, body: editCallerForm } },
+    async (request, reply) => {
+      const contactId = request.params.id;
+      const values = callerFromForm(request.body);
+      try {
+        await contacts.updateCaller(scopeOf(request), contactId, values);
+      } catch (error) {
+        if (!(error instanceof AppError) || error.code !== 'validation_failed') throw error;
+        const errors = new FormErrors();
+        for (const p of error.fieldErrors) errors.add(p.field, p.message);
+        return editPage(request, reply, contactId, values, errors);
+      }
+      await app.casework.recordAudit(actorOf(request), 'contact.updated', { contactId });
+      return reply.redirect(`/staff/contacts/${contactId}?saved=details`, 303);
+    },
+  );
 }

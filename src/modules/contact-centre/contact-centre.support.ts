@@ -4,14 +4,22 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { AppError } from '../../lib/errors.js';
 import type { ContactScope } from '../contacts/contacts.service.js';
 
 export function scopeOf(request: FastifyRequest): ContactScope {
   return { staffId: request.staff!.id, bodyId: request.staff!.bodyId };
 }
 
+/**
+ * The caller's id from the path of a route registered with `contactParams` (for route files that do not
+ * use the typed app; typed ones read `request.params.id`).
+ */
 export function contactIdOf(request: FastifyRequest): string {
-  return (request.params as { id: string }).id;
+  const { params } = request;
+  if (typeof params !== 'object' || params === null || !('id' in params) || typeof params.id !== 'string')
+    throw new AppError('not_found');
+  return params.id;
 }
 
 export const contactParams = { params: Type.Object({ id: Type.String({ maxLength: 36 }) }) };

@@ -11,19 +11,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { StaffRole } from '../../db/database.js';
+import { typed } from '../../infra/typed-routes.js';
 import { asText, FormErrors } from '../../lib/forms.js';
-import { actorOf, renderForStaff } from '../casework/casework.routes-support.js';
+import { actorOf, formField, renderForStaff, staffForm } from '../casework/casework.routes-support.js';
 import { MERGE_FIELDS, type MergeField } from '../contacts/contacts.service.js';
 import { scopeOf } from './contact-centre.support.js';
+import { MERGE_FIELD_LABELS, mergeConfirmView, mergeFindView } from './contact-centre.view-models.js';
 
 const UUID = Type.String({ maxLength: 36 });
-const FIELD_LABELS: Record<MergeField, string> = {
-  name: 'Name',
-  email: 'Email address',
-  phone: 'Phone number',
-  postcode: 'Postcode',
-  address: 'Address',
-};
+const pairParams = Type.Object({ id: UUID, other: UUID });
+/** For each detail both records have, differently: "keep" (this record's) or "other". */
+const mergeForm = staffForm(Object.fromEntries(MERGE_FIELDS.map((field) => [field, formField])));
 
 /** Team leads run the contact centre's records; admins run everything. */
 const MERGING_ROLES: StaffRole[] = ['team_lead', 'admin'];
@@ -32,7 +30,8 @@ export function mayMergeContacts(request: FastifyRequest): boolean {
   return request.staff !== undefined && MERGING_ROLES.includes(request.staff.role);
 }
 
-export function registerContactMergeRoutes(app: FastifyInstance): void {
+export function registerContactMergeRoutes(instance: FastifyInstance): void {
+  const app = typed(instance);
   const { contacts } = app.domain;
   const leadsOnly = { preHandler: app.requireStaff(MERGING_ROLES) };
 
@@ -46,10 +45,10 @@ export function registerContactMergeRoutes(app: FastifyInstance): void {
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const scope = scopeOf(request);
       const contact = await contacts.contactFor(scope, id);
-      const q = (request.query as { q?: string }).q?.trim() ?? '';
+      const q = request.query.q?.trim() ?? '';
       const errors = new FormErrors();
       if (q && q.length < 2)
         errors.add('q', 'Enter at least 2 characters of a name, email, phone number or postcode');
@@ -57,60 +56,52 @@ export function registerContactMergeRoutes(app: FastifyInstance): void {
         q && !errors.any ? (await contacts.search(scope, q)).filter((c) => c.id !== contact.id) : [];
       reply.status(errors.any ? 400 : 200);
       return renderForStaff(request, reply, 'contact-centre/views/merge-find.njk', {
-        contact,
-        q,
-        searched: Boolean(q) && !errors.any,
-        results,
+        ...mergeFindView(contact, q, Boolean(q) && !errors.any, results),
         ...errors.view(),
       });
     },
   );
 
-  const pairParams = { params: Type.Object({ id: UUID, other: UUID }) };
-
-  async function comparePage(request: FastifyRequest, reply: FastifyReply, errors = new FormErrors()) {
-    const { id, other } = request.params as { id: string; other: string };
-    const preview = await contacts.mergePreview(scopeOf(request), id, other);
-    const choices = (request.body ?? {}) as Record<string, unknown>;
-    const value = (c: typeof preview.keep, field: MergeField) =>
-      field === 'email' && c.email && c.email_verified_at
-        ? `${c.email} (confirmed by the resident)`
-        : c[field];
+  async function comparePage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    pair: { id: string; other: string },
+    chosen: Partial<Record<string, string>> = {},
+    errors = new FormErrors(),
+  ) {
+    const preview = await contacts.mergePreview(scopeOf(request), pair.id, pair.other);
     reply.status(errors.any ? 400 : 200);
     return renderForStaff(request, reply, 'contact-centre/views/merge-confirm.njk', {
-      keep: preview.keep,
-      other: preview.other,
-      moving: preview.moving,
-      rows: MERGE_FIELDS.map((field) => ({
-        field,
-        label: FIELD_LABELS[field],
-        keep: value(preview.keep, field) ?? '',
-        other: value(preview.other, field) ?? '',
-        choose: preview.differing.includes(field),
-        chosen: asText(choices[field]),
-      })),
+      ...mergeConfirmView(preview, MERGE_FIELDS, chosen),
       ...errors.view(),
     });
   }
 
-  app.get('/staff/contacts/:id/merge/:other', { ...leadsOnly, schema: pairParams }, comparePage);
+  app.get(
+    '/staff/contacts/:id/merge/:other',
+    { ...leadsOnly, schema: { params: pairParams } },
+    async (request, reply) => comparePage(request, reply, request.params),
+  );
 
   app.post(
     '/staff/contacts/:id/merge/:other',
-    { ...leadsOnly, schema: pairParams },
+    { ...leadsOnly, schema: { params: pairParams, body: mergeForm } },
     async (request, reply) => {
-      const { id, other } = request.params as { id: string; other: string };
-      const body = request.body as Record<string, unknown>;
+      const { id, other } = request.params;
+      const body: Partial<Record<string, string>> = request.body;
       const preview = await contacts.mergePreview(scopeOf(request), id, other);
       const errors = new FormErrors();
       const choices: Partial<Record<MergeField, 'keep' | 'other'>> = {};
       for (const field of preview.differing) {
         const choice = asText(body[field]);
         if (choice !== 'keep' && choice !== 'other')
-          errors.add(field, `Choose which ${FIELD_LABELS[field].toLowerCase()} to keep`);
+          errors.add(field, `Choose which ${MERGE_FIELD_LABELS[field].toLowerCase()} to keep`);
         else choices[field] = choice;
       }
-      if (errors.any) return comparePage(request, reply, errors);
+      if (errors.any) {
+        const chosen = Object.fromEntries(MERGE_FIELDS.map((field) => [field, asText(body[field])]));
+        return comparePage(request, reply, request.params, chosen, errors);
+      }
       const result = await app.cases.mergeContacts(scopeOf(request), id, other, choices);
       const { merged } = result;
       await app.casework.recordAudit(actorOf(request), 'contact.merged', {
