@@ -287,6 +287,7 @@ describe('"Where is it?" map and place search in a browser', () => {
     it('moves the pin by clicking the map, dragging it and the arrow keys, and says where it is', async () => {
       const { page, problems } = await openMapPage(context, server);
       const map = page.locator('[data-module="app-location-map"]');
+      await map.scrollIntoViewIfNeeded(); // mouse clicks go to viewport coordinates
       const area = (await map.boundingBox())!;
       const centre = { x: area.x + area.width / 2, y: area.y + area.height / 2 };
 
@@ -407,7 +408,11 @@ describe('"Where is it?" map and place search in a browser', () => {
       const { page, problems } = await openMapPage(context, server);
       await page.locator('.leaflet-tile').first().waitFor({ state: 'attached' });
       assert.equal(await page.locator('.leaflet-tile-loaded').count(), 0);
-      const area = (await page.locator('[data-module="app-location-map"]').boundingBox())!;
+      // A mouse click goes to viewport coordinates: bring the whole map into view first (how far down
+      // the page it sits depends on the browser's fonts).
+      const map = page.locator('[data-module="app-location-map"]');
+      await map.scrollIntoViewIfNeeded();
+      const area = (await map.boundingBox())!;
       await page.mouse.click(area.x + area.width / 2 - 50, area.y + area.height / 2 + 20);
       await announced(page, 'Pin placed near Bradgate Road, Sale');
       const clicked = await coordinates(page);
