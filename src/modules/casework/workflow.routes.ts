@@ -7,12 +7,12 @@ import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
 import { Type } from 'typebox';
 import type { CaseStatus } from '../../db/database.js';
 import type { RenderAdminPage } from '../../infra/admin/index.js';
+import { ALL_STATUSES, FIRST_STATUS, type Workflow } from '../cases/index.js';
 import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import { asList, FormErrors } from '../../lib/forms.js';
 import { STATUS_LABELS } from '../../lib/case-status.js';
 import { CLOSING_STATUSES } from '../../lib/case-status.js';
-import { ALL_STATUSES, FIRST_STATUS, type Workflow, WorkflowService } from '../cases/index.js';
 import { actorOf, formChoices, staffForm } from './casework.routes-support.js';
 import { workflowRows } from './workflow.view-models.js';
 
@@ -37,7 +37,7 @@ export async function registerWorkflowRoutes(
   { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
 ): Promise<void> {
   const app = typed(instance);
-  const workflow = new WorkflowService(app.db);
+  const workflow = app.workflow;
 
   app.get(
     '/admin/workflow',
