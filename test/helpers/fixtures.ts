@@ -16,6 +16,7 @@ import type { Worker } from '../../src/infra/jobs/jobs.js';
 import type { Body, Team } from '../../src/modules/organisations/organisations.service.js';
 import type { Question } from '../../src/modules/services/service-definition.js';
 import type { Service } from '../../src/modules/services/services.service.js';
+import type { AppParts } from '../../src/app.js';
 import { buildTestApp, TestBrowser, type TestApp } from './app.js';
 import type { TestDatabase } from './database.js';
 import {
@@ -39,12 +40,14 @@ export interface MailingApp {
 
 /**
  * Registers before() and after() hooks in the calling suite: an SMTP server, the app built on this
- * suite's database with SMTP_URL pointing at it (and `env`), and a worker polling every 20 ms. Call the
- * returned function inside tests and later hooks.
+ * suite's database with SMTP_URL pointing at it (and `env`), and a worker polling every 20 ms (or as
+ * `jobSettings` say, e.g. fewer attempts and a short backoff for a test of retries). Call the returned
+ * function inside tests and later hooks.
  */
 export function useMailingApp(
   getDatabase: () => TestDatabase,
   env: Record<string, string> = {},
+  { jobSettings = {} }: { jobSettings?: AppParts['jobSettings'] } = {},
 ): () => MailingApp {
   let ready: MailingApp | undefined;
   let smtp: TestSmtpServer | undefined;
@@ -54,7 +57,7 @@ export function useMailingApp(
     smtp = await startSmtpServer();
     t = await buildTestApp(getDatabase(), {
       env: { SMTP_URL: smtp.url, ...env },
-      parts: { jobSettings: { pollMs: 20 } },
+      parts: { jobSettings: { pollMs: 20, ...jobSettings } },
     });
     worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
     await worker.start();
