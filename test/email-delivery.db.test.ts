@@ -8,27 +8,15 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { pino } from 'pino';
-import type { Question } from '../src/modules/services/service-definition.js';
 import { startSmtpListener, type RunningTransport } from '../src/modules/delivery/inbound-transports.js';
 import type { TestBrowser } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
-import { newBody, newRule, newService, newTeam, type TestStaff } from './helpers/factories.js';
-import { newCouncil, signedIn, useMailingApp } from './helpers/fixtures.js';
+import type { TestStaff } from './helpers/factories.js';
+import { newCouncilWithParish, PARISH_NAME, signedIn, useMailingApp } from './helpers/fixtures.js';
 import { deliveryOf as deliveryRow, until } from './helpers/waiting.js';
 
 const PARISH_INBOX = 'cases@littlewickham-pc.example';
 const REPLY_PATTERN = /^cases\+([a-z2-7]{42})@reply\.ashdown\.example$/;
-const PARISH_NAME = 'Little Wickham Parish Council (fictional)';
-const SPEED_LIMIT: Question = {
-  code: 'speed_limit',
-  text: 'What is the speed limit?',
-  datatype: 'singlevaluelist',
-  required: true,
-  options: [
-    { key: '20', name: '20 mph' },
-    { key: '30', name: '30 mph' },
-  ],
-};
 
 describeEachEngine('email delivery', (getDatabase) => {
   const mailing = useMailingApp(
@@ -68,20 +56,8 @@ describeEachEngine('email delivery', (getDatabase) => {
       .execute();
 
   before(async () => {
-    // A borough, and a parish its speeding reports go to by a routing rule; the parish is sent its cases
-    // by email once the admin adds its target (the first test).
     const { app } = mailing();
-    const borough = await newCouncil(app, { staff: ['admin', 'officer'] });
-    const parish = await newBody(app, { kind: 'parish', name: PARISH_NAME });
-    const clerk = await newTeam(app, { body: parish, name: 'Parish clerk' });
-    const speeding = await newService(app, {
-      body: borough.body,
-      team: borough.team,
-      name: 'Speeding traffic',
-      questions: [SPEED_LIMIT],
-      offeredBy: [borough.body, parish],
-    });
-    await newRule(app, { service: speeding, body: parish, team: clerk, showContact: true });
+    const { borough, parish, speeding } = await newCouncilWithParish(app);
     parishCode = parish.code;
     serviceCode = speeding.code;
     officer = borough.staff.officer!;
