@@ -20,7 +20,7 @@ import { buildDomain, type Domain } from '../../src/domain.js';
 import { importAreas, type AreaKind } from '../../src/modules/areas/areas.service.js';
 import type { CalendarSummary } from '../../src/modules/calendars/calendars.service.js';
 import type { Body, Team } from '../../src/modules/organisations/organisations.service.js';
-import type { ReportSubmission } from '../../src/modules/cases/index.js';
+import type { Actor, ReportSubmission } from '../../src/modules/cases/index.js';
 import type { RuleInput } from '../../src/modules/routing/routing.service.js';
 import type { Question } from '../../src/modules/services/service-definition.js';
 import type { Service } from '../../src/modules/services/services.service.js';
@@ -256,6 +256,17 @@ export async function newStaff(
   });
   if (created.outcome !== 'created') throw new Error(created.message);
   return { id: created.id, email, name, role: input.role, password, body: input.body, team: input.team };
+}
+
+/** A member of staff as the case core's services take them (acting on a case without a browser). */
+export function actorOf(staff: TestStaff): Actor {
+  return {
+    id: staff.id,
+    name: staff.name,
+    role: staff.role,
+    bodyId: staff.body.id,
+    teamId: staff.team?.id ?? null,
+  };
 }
 
 /**
