@@ -45,13 +45,17 @@ export interface MailingApp {
  * Registers before() and after() hooks in the calling suite: an SMTP server, the app built on this
  * suite's database with SMTP_URL pointing at it (and `env`, or what `env()` gives in the hook, for
  * settings known only once an earlier hook has run), and a worker polling every 20 ms (or as
- * `jobSettings` say, e.g. fewer attempts and a short backoff for a test of retries). Call the returned
+ * `jobSettings` say, e.g. fewer attempts and a short backoff for a test of retries; other `parts` of the
+ * app as given). Call the returned
  * function inside tests and later hooks.
  */
 export function useMailingApp(
   getDatabase: () => TestDatabase,
   env: Record<string, string> | (() => Record<string, string>) = {},
-  { jobSettings = {} }: { jobSettings?: AppParts['jobSettings'] } = {},
+  {
+    jobSettings = {},
+    parts = {},
+  }: { jobSettings?: AppParts['jobSettings']; parts?: Omit<AppParts, 'database' | 'jobSettings'> } = {},
 ): () => MailingApp {
   let ready: MailingApp | undefined;
   let smtp: TestSmtpServer | undefined;
@@ -61,7 +65,7 @@ export function useMailingApp(
     smtp = await startSmtpServer();
     t = await buildTestApp(getDatabase(), {
       env: { SMTP_URL: smtp.url, ...(typeof env === 'function' ? env() : env) },
-      parts: { jobSettings: { pollMs: 20, ...jobSettings } },
+      parts: { ...parts, jobSettings: { pollMs: 20, ...jobSettings } },
     });
     worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
     await worker.start();

@@ -28,9 +28,13 @@ export async function until<T>(
 /**
  * Waits until the outbox has no job running and none due to run: whatever the jobs queued so far were to
  * send (emails, webhooks, deliveries) has been sent, and nothing more will come of them unless a job is
- * retried later. A test that asserts something was sent only once checks after this.
+ * retried later. With `retries`, waits for retries scheduled for later too (for a test whose jobs back off
+ * for a moment only). A test that asserts something was sent only once checks after this.
  */
-export async function outboxSettled(db: Kysely<Database>, timeoutMs = 10_000): Promise<void> {
+export async function outboxSettled(
+  db: Kysely<Database>,
+  { retries = false, timeoutMs = 10_000 }: { retries?: boolean; timeoutMs?: number } = {},
+): Promise<void> {
   await until(
     'the outbox to settle',
     async () => {
@@ -40,7 +44,9 @@ export async function outboxSettled(db: Kysely<Database>, timeoutMs = 10_000): P
         .where((eb) =>
           eb.or([
             eb('status', '=', 'running'),
-            eb.and([eb('status', '=', 'pending'), eb('run_at', '<=', sql<Date>`now()`)]),
+            retries
+              ? eb('status', '=', 'pending')
+              : eb.and([eb('status', '=', 'pending'), eb('run_at', '<=', sql<Date>`now()`)]),
           ]),
         )
         .limit(1)
