@@ -9,10 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { seedDemoCouncil } from '../src/demo/seed.js';
 import { SESSION_COOKIE } from '../src/infra/session.js';
 import { buildTestApp, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
+import { newBody, newStaff, newTeam } from './helpers/factories.js';
 import { freePort } from './helpers/browser.js';
 import {
   HttpBrowser,
@@ -65,7 +65,19 @@ describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
   });
 
   before(async () => {
-    await seedDemoCouncil(getDatabase().db);
+    // The council new accounts are made in (by its code and its team's), and staff with a password whose
+    // addresses the provider's accounts give.
+    const { db } = getDatabase();
+    const body = await newBody(db, { code: 'ashdown' });
+    const team = await newTeam(db, { body, code: 'highways' });
+    for (const [role, email] of [
+      ['admin', 'admin@ashdown.example'],
+      ['team_lead', 'lead@ashdown.example'],
+      ['officer', 'officer@ashdown.example'],
+      ['agent', 'agent@ashdown.example'],
+    ] as const) {
+      await newStaff(db, { role, body, email, ...(role === 'admin' ? {} : { team }) });
+    }
     const [mainPort, creatingPort, downPort, nobodyPort, flakyPort] = [
       await freePort(),
       await freePort(),
