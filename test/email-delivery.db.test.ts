@@ -12,7 +12,13 @@ import { startSmtpListener, type RunningTransport } from '../src/modules/deliver
 import type { TestBrowser } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
 import type { TestStaff } from './helpers/factories.js';
-import { newCouncilWithParish, PARISH_NAME, signedIn, useMailingApp } from './helpers/fixtures.js';
+import {
+  caseEvents,
+  newCouncilWithParish,
+  PARISH_NAME,
+  signedIn,
+  useMailingApp,
+} from './helpers/fixtures.js';
 import { deliveryOf as deliveryRow, until } from './helpers/waiting.js';
 
 const PARISH_INBOX = 'cases@littlewickham-pc.example';
@@ -47,13 +53,7 @@ describeEachEngine('email delivery', (getDatabase) => {
       channel: 'web',
     });
   const deliveryOf = (caseId: string) => deliveryRow(getDatabase().db, caseId);
-  const events = (caseId: string) =>
-    getDatabase()
-      .db.selectFrom('case_event')
-      .selectAll()
-      .where('case_id', '=', caseId)
-      .orderBy('id')
-      .execute();
+  const events = (caseId: string) => caseEvents(getDatabase().db, caseId);
 
   before(async () => {
     const { app } = mailing();

@@ -21,7 +21,7 @@ import {
 } from '../src/modules/delivery/inbound-transports.js';
 import { describeEachEngine } from './helpers/database.js';
 import type { TestStaff } from './helpers/factories.js';
-import { newCouncilWithParish, signedIn, useMailingApp } from './helpers/fixtures.js';
+import { caseEvents, newCouncilWithParish, signedIn, useMailingApp } from './helpers/fixtures.js';
 import { startImapServer, type TestImapServer } from './helpers/imap-server.js';
 import { until } from './helpers/waiting.js';
 
@@ -57,13 +57,7 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
 
   const waitUntil = <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean) =>
     until(what, read, ok, { timeoutMs: 15_000, everyMs: 25 });
-  const events = (caseId: string) =>
-    getDatabase()
-      .db.selectFrom('case_event')
-      .selectAll()
-      .where('case_id', '=', caseId)
-      .orderBy('id')
-      .execute();
+  const events = (caseId: string) => caseEvents(getDatabase().db, caseId);
   const inboundRows = () => getDatabase().db.selectFrom('inbound_email').selectAll().orderBy('id').execute();
 
   /** A mail client of our own on the test mailbox, as the mail server delivering to it would be. */

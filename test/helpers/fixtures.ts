@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import type { StaffRole } from '../../src/db/database.js';
+import type { Kysely } from 'kysely';
+import type { Database, StaffRole } from '../../src/db/database.js';
 import type { Worker } from '../../src/infra/jobs/jobs.js';
 import type { Body, Team } from '../../src/modules/organisations/organisations.service.js';
 import type { Question } from '../../src/modules/services/service-definition.js';
@@ -190,6 +191,11 @@ export async function newCouncilWithParish(target: Target): Promise<CouncilWithP
   });
   await newRule(target, { service: speeding, body: parish, team: clerk, showContact: true });
   return { borough, parish, clerk, speeding };
+}
+
+/** A case's timeline, oldest first, every field of each event. */
+export function caseEvents(db: Kysely<Database>, caseId: string) {
+  return db.selectFrom('case_event').selectAll().where('case_id', '=', caseId).orderBy('id').execute();
 }
 
 /** A TestBrowser signed in as this member of staff (the authenticator app set up if they need one). */
