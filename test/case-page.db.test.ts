@@ -4,16 +4,21 @@
  * became of it (sent, or not sent with the mail server's error).
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { pino } from 'pino';
+import { before, it } from 'node:test';
 import sharp from 'sharp';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
-import type { Worker } from '../src/infra/jobs/jobs.js';
+import type { Body } from '../src/modules/organisations/organisations.service.js';
 import { emailDeliveryState, timeLeft } from '../src/modules/casework/casework.service.js';
-import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import type { TestBrowser } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
-import { addStaffAccount, PARISH_CLERK } from './helpers/staff-accounts.js';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+import { AT, newBody, newStaff, newTeam, type TestStaff } from './helpers/factories.js';
+import {
+  newCouncil,
+  POTHOLE_ANSWERS,
+  POTHOLE_QUESTIONS,
+  signedIn,
+  useMailingApp,
+} from './helpers/fixtures.js';
+import { until } from './helpers/waiting.js';
 
 it('says how long is left before a case is due, or how long it is overdue', () => {
   const now = new Date('2026-12-01T10:00:00Z');
@@ -43,37 +48,39 @@ it('says what became of an email from its outbox job', () => {
 });
 
 describeEachEngine('the case page', (getDatabase) => {
-  let t: TestApp;
-  let smtp: TestSmtpServer;
-  let worker: Worker;
-  let credentials: DemoCredential[];
+  const mailing = useMailingApp(getDatabase, { CIVICDESK_REFERENCE_PREFIX: 'ASH' });
+  let serviceCode: string;
   let reference: string;
   let photoId: string;
   let officer: TestBrowser;
-  const login = (role: string) => credentials.find((c) => c.role === role)!;
+  let parish: Body;
+  /** Staff of another body, who must not see or act on the council's cases. */
+  let parishClerk: TestStaff;
 
   before(async () => {
-    smtp = await startSmtpServer();
-    credentials = (await seedDemoCouncil(getDatabase().db))!;
+    const { app } = mailing();
     const { db } = getDatabase();
-    await addStaffAccount(db, PARISH_CLERK); // another body's staff
-    t = await buildTestApp(getDatabase(), {
-      env: { SMTP_URL: smtp.url, CIVICDESK_REFERENCE_PREFIX: 'ASH' },
-      parts: { jobSettings: { pollMs: 20 } },
+    const council = await newCouncil(app, {
+      service: { questions: POTHOLE_QUESTIONS },
+      staff: ['officer'],
+      staffNames: { officer: 'Olu Officer (demo)' },
     });
-    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
-    await worker.start();
+    parish = await newBody(app, { kind: 'parish' });
+    parishClerk = await newStaff(app, {
+      role: 'officer',
+      body: parish,
+      team: await newTeam(app, { body: parish }),
+    });
     const image = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#884422' } })
       .jpeg()
       .toBuffer();
-    const uploaded = await t.app.photos.upload(image, 'web:case-page-test');
+    const uploaded = await app.photos.upload(image, 'web:case-page-test');
     photoId = uploaded.id;
-    const result = await t.app.intake.submit({
-      serviceCode: 'pothole',
-      lat: 53.45,
-      lon: -2.38,
+    const result = await app.intake.submit({
+      serviceCode: council.service.code,
+      ...AT,
       description: 'Pothole with a photo',
-      answers: { danger: 'no', size: 'large' },
+      answers: POTHOLE_ANSWERS,
       reporter: { name: 'Pat', email: 'pat@example.org' },
       channel: 'web',
       photos: { ids: [photoId], ownerKey: 'web:case-page-test' },
@@ -81,13 +88,8 @@ describeEachEngine('the case page', (getDatabase) => {
     reference = result.case.reference;
     // The photo shows something private (a house number, a face): staff hid it from the public.
     await db.updateTable('photo').set({ is_public: false }).where('id', '=', photoId).execute();
-    officer = new TestBrowser(t.app);
-    await officer.signIn(login('officer').email, login('officer').password);
-  });
-  after(async () => {
-    await worker.stop();
-    await t.close();
-    await smtp.close();
+    officer = await signedIn(app, council.staff.officer);
+    serviceCode = council.service.code;
   });
 
   it('shows the photos to staff of the case’s body, and to nobody else', async () => {
@@ -105,10 +107,9 @@ describeEachEngine('the case page', (getDatabase) => {
     assert.equal(full.headers['content-type'], 'image/jpeg');
     assert.match(String(full.headers['cache-control']), /private/);
 
-    const publicRoute = await t.app.inject({ method: 'GET', url: `/photos/${photoId}/full` });
+    const publicRoute = await mailing().app.inject({ method: 'GET', url: `/photos/${photoId}/full` });
     assert.equal(publicRoute.statusCode, 404, 'the hidden photo is not public');
-    const clerk = new TestBrowser(t.app);
-    await clerk.signIn(PARISH_CLERK.email, PARISH_CLERK.password);
+    const clerk = await signedIn(mailing().app, parishClerk);
     assert.equal((await clerk.get(`/staff/cases/${reference}/photos/${photoId}/full`)).statusCode, 404);
     const stranger = '00000000-0000-4000-8000-000000000000';
     assert.equal((await officer.get(`/staff/cases/${reference}/photos/${stranger}/full`)).statusCode, 404);
@@ -121,16 +122,13 @@ describeEachEngine('the case page', (getDatabase) => {
       publicUpdate: 'An inspector will visit this week.',
     });
     assert.equal(sent.statusCode, 303);
-    await smtp.waitFor((m) => m.parsed.subject === `Update on report ${reference}: Pothole`);
-    let page = '';
-    for (
-      let i = 0;
-      i < 50 && !/pat@example.org: <strong class="govuk-tag govuk-tag--green">\s*Sent/.test(page);
-      i++
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      page = (await officer.get(`/staff/cases/${reference}`)).body;
-    }
+    await mailing().smtp.waitFor((m) => m.parsed.subject === `Update on report ${reference}: Pothole`);
+    let page = await until(
+      'the page to say the email was sent',
+      async () => (await officer.get(`/staff/cases/${reference}`)).body,
+      (body) => /pat@example.org: <strong class="govuk-tag govuk-tag--green">\s*Sent/.test(body),
+      { everyMs: 50 },
+    );
     assert.match(page, /pat@example.org: <strong class="govuk-tag govuk-tag--green">\s*Sent/);
 
     // A message the mail server gave up on says so, with its error.
@@ -161,10 +159,9 @@ describeEachEngine('the case page', (getDatabase) => {
       .executeTakeFirstOrThrow();
     const another = async (description: string) =>
       (
-        await t.app.intake.submit({
-          serviceCode: 'pothole',
-          lat: 53.45,
-          lon: -2.38,
+        await mailing().app.intake.submit({
+          serviceCode,
+          ...AT,
           description,
           answers: { danger: 'no', size: 'small' },
           reporter: { name: 'Pat', email: 'pat@example.org' },
@@ -173,11 +170,6 @@ describeEachEngine('the case page', (getDatabase) => {
       ).case.reference;
     const ours = await another('A second pothole, the borough’s');
     const theirs = await another('A third, which the parish now has');
-    const parish = await db
-      .selectFrom('body')
-      .select('id')
-      .where('code', '=', 'little-wickham')
-      .executeTakeFirstOrThrow();
     await db
       .updateTable('cases')
       .set({ reporter_contact_id: pat.reporter_contact_id })
@@ -189,8 +181,7 @@ describeEachEngine('the case page', (getDatabase) => {
     assert.match(page, /Their other cases/);
     assert.match(page, new RegExp(`href="/staff/cases/${ours}"`));
     assert.doesNotMatch(page, new RegExp(theirs), 'the parish’s case is not the borough’s to see');
-    const clerk = new TestBrowser(t.app);
-    await clerk.signIn(PARISH_CLERK.email, PARISH_CLERK.password);
+    const clerk = await signedIn(mailing().app, parishClerk);
     const clerkPage = (await clerk.get(`/staff/cases/${theirs}`)).body;
     assert.doesNotMatch(clerkPage, new RegExp(ours), 'nor the borough’s the parish’s');
     assert.doesNotMatch(clerkPage, new RegExp(reference));

@@ -4,59 +4,67 @@
  * page. Access rules are tested with staff of another body and with a contact-centre agent.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { pino } from 'pino';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
-import type { Worker } from '../src/infra/jobs/jobs.js';
-import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import { before, it } from 'node:test';
+import type { StaffRole } from '../src/db/database.js';
+import { TestBrowser } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
-import { addStaffAccount, PARISH_CLERK } from './helpers/staff-accounts.js';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+import { AT, newBody, newService, newStaff, newTeam, type TestStaff } from './helpers/factories.js';
+import { newCouncil, POTHOLE_ANSWERS, POTHOLE_QUESTIONS, useMailingApp } from './helpers/fixtures.js';
 
 describeEachEngine('case work', (getDatabase) => {
-  let t: TestApp;
-  let smtp: TestSmtpServer;
-  let worker: Worker;
-  let credentials: DemoCredential[];
+  const mailing = useMailingApp(getDatabase, {
+    CIVICDESK_BASE_URL: 'https://report.ashdown.example',
+    CIVICDESK_REFERENCE_PREFIX: 'ASH',
+  });
   let reference: string;
-  const login = (role: string) => credentials.find((c) => c.role === role)!;
+  let missedBin: string;
+  const staff: Partial<Record<StaffRole | 'clerk', TestStaff>> = {};
+  const login = (role: StaffRole | 'clerk') => staff[role]!;
 
   before(async () => {
-    smtp = await startSmtpServer();
-    credentials = (await seedDemoCouncil(getDatabase().db))!;
-    const { db } = getDatabase();
-    await addStaffAccount(db, PARISH_CLERK); // another body's staff
-    t = await buildTestApp(getDatabase(), {
-      env: {
-        SMTP_URL: smtp.url,
-        CIVICDESK_BASE_URL: 'https://report.ashdown.example',
-        CIVICDESK_REFERENCE_PREFIX: 'ASH',
-      },
-      parts: { jobSettings: { pollMs: 20 } },
+    const { app } = mailing();
+    const council = await newCouncil(app, {
+      service: { questions: POTHOLE_QUESTIONS },
+      staff: ['officer', 'agent'],
     });
-    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
-    await worker.start();
-    const result = await t.app.intake.submit({
-      serviceCode: 'pothole',
-      lat: 53.45,
-      lon: -2.38,
+    Object.assign(staff, council.staff);
+    staff.team_lead = await newStaff(app, {
+      role: 'team_lead',
+      body: council.body,
+      team: council.team,
+      email: 'lead@ashdown.example',
+    });
+    // Another body's staff, and bin collections for a team with no lead of its own (yet).
+    const parish = await newBody(app, { kind: 'parish' });
+    staff.clerk = await newStaff(app, {
+      role: 'officer',
+      body: parish,
+      team: await newTeam(app, { body: parish }),
+    });
+    missedBin = (
+      await newService(app, {
+        body: council.body,
+        team: await newTeam(app, { body: council.body, code: 'waste' }),
+        name: 'Missed bin collection',
+        isPublic: false,
+        timescale: { unit: 'working_days', amount: 2 },
+      })
+    ).code;
+    const result = await app.intake.submit({
+      serviceCode: council.service.code,
+      ...AT,
       description: 'Deep pothole by the zebra crossing',
-      answers: { danger: 'no', size: 'large' },
+      answers: POTHOLE_ANSWERS,
       reporter: { name: 'Rosa Resident', email: 'rosa@example.org', phone: '0161 496 0001' },
       channel: 'web',
       at: new Date('2026-11-24T10:00:00Z'),
     });
     reference = result.case.reference;
-    await smtp.waitFor((m) => m.parsed.subject === `Your report ${reference}: Pothole`);
-  });
-  after(async () => {
-    await worker.stop();
-    await t.close();
-    await smtp.close();
+    await mailing().smtp.waitFor((m) => m.parsed.subject === `Your report ${reference}: Pothole`);
   });
 
   it('shows an officer the new case in their team’s queue, unassigned, with the resident and why it came', async () => {
-    const officer = new TestBrowser(t.app);
+    const officer = new TestBrowser(mailing().app);
     await officer.signIn(login('officer').email, login('officer').password);
     const queue = await officer.get('/staff/cases?view=team');
     assert.equal(queue.statusCode, 200);
@@ -82,7 +90,7 @@ describeEachEngine('case work', (getDatabase) => {
   });
 
   it('lets the officer take the case, send a public update and close it; the resident hears each time', async () => {
-    const officer = new TestBrowser(t.app);
+    const officer = new TestBrowser(mailing().app);
     await officer.signIn(login('officer').email, login('officer').password);
     await officer.get(`/staff/cases/${reference}`);
     const taken = await officer.post(`/staff/cases/${reference}/assign`, { assignee: 'me' });
@@ -101,17 +109,19 @@ describeEachEngine('case work', (getDatabase) => {
       publicUpdate: 'An inspector has visited. A repair crew is booked for Thursday.',
     });
     assert.equal(scheduled.statusCode, 303, scheduled.body);
-    const update = await smtp.waitFor((m) => m.parsed.subject === `Update on report ${reference}: Pothole`);
+    const update = await mailing().smtp.waitFor(
+      (m) => m.parsed.subject === `Update on report ${reference}: Pothole`,
+    );
     assert.deepEqual(update.envelope.to, ['rosa@example.org']);
     assert.match(update.parsed.text ?? '', /A repair crew is booked for Thursday/);
 
-    const publicPage = await t.app.inject({ method: 'GET', url: `/reports/${reference}` });
+    const publicPage = await mailing().app.inject({ method: 'GET', url: `/reports/${reference}` });
     assert.match(publicPage.body, /A repair crew is booked for Thursday/);
     assert.match(publicPage.body, /Action scheduled/);
 
     const note = await officer.post(`/staff/cases/${reference}/note`, { note: 'Crew from Highways depot' });
     assert.equal(note.statusCode, 303);
-    const afterNote = await t.app.inject({ method: 'GET', url: `/reports/${reference}` });
+    const afterNote = await mailing().app.inject({ method: 'GET', url: `/reports/${reference}` });
     assert.doesNotMatch(afterNote.body, /Crew from Highways depot/, 'internal notes stay internal');
 
     const withoutWords = await officer.post(`/staff/cases/${reference}/update`, {
@@ -125,7 +135,9 @@ describeEachEngine('case work', (getDatabase) => {
       publicUpdate: 'The pothole was filled and the surface resealed.',
     });
     assert.equal(fixed.statusCode, 303);
-    const summary = await smtp.waitFor((m) => m.parsed.subject === `Report ${reference} is closed: Fixed`);
+    const summary = await mailing().smtp.waitFor(
+      (m) => m.parsed.subject === `Report ${reference} is closed: Fixed`,
+    );
     const text = summary.parsed.text ?? '';
     assert.match(text, /The pothole was filled/);
     assert.match(text, /What we did:/);
@@ -141,14 +153,14 @@ describeEachEngine('case work', (getDatabase) => {
   });
 
   it('does not show another body’s staff the case, nor let an agent change its status', async () => {
-    const clerk = new TestBrowser(t.app);
-    await clerk.signIn(PARISH_CLERK.email, PARISH_CLERK.password);
+    const clerk = new TestBrowser(mailing().app);
+    await clerk.signIn(login('clerk').email, login('clerk').password);
     assert.equal((await clerk.get(`/staff/cases/${reference}`)).statusCode, 404);
     assert.doesNotMatch((await clerk.get('/staff/cases?view=all')).body, new RegExp(reference));
     const blind = await clerk.post(`/staff/cases/${reference}/note`, { note: 'sneaky' });
     assert.equal(blind.statusCode, 404);
 
-    const agent = new TestBrowser(t.app);
+    const agent = new TestBrowser(mailing().app);
     await agent.signIn(login('agent').email, login('agent').password);
     const page = await agent.get(`/staff/cases/${reference}`);
     assert.equal(page.statusCode, 200);
@@ -165,16 +177,15 @@ describeEachEngine('case work', (getDatabase) => {
   });
 
   it('tells the resident and the team lead once, with a new date, when a case passes its due date', async () => {
-    const late = await t.app.intake.submit({
-      serviceCode: 'missed-bin',
+    const late = await mailing().app.intake.submit({
+      serviceCode: missedBin,
       lat: 53.451,
       lon: -2.381,
-      answers: { bin: 'recycling' },
       reporter: { name: 'Owen Overdue', email: 'owen@example.org' },
       channel: 'web',
       at: new Date('2026-11-02T10:00:00Z'), // due two working days later, long past
     });
-    await smtp.waitFor(
+    await mailing().smtp.waitFor(
       (m) => m.parsed.subject === `Your report ${late.case.reference}: Missed bin collection`,
     );
     // Move the team lead to the waste team, so there is a lead to tell.
@@ -187,15 +198,15 @@ describeEachEngine('case work', (getDatabase) => {
     await db.updateTable('staff_user').set({ team_id: waste.id }).where('role', '=', 'team_lead').execute();
 
     const now = new Date('2026-11-25T09:00:00Z'); // a Wednesday
-    const first = await t.app.cases.sendOverdueNotices(now);
+    const first = await mailing().app.cases.sendOverdueNotices(now);
     assert.ok(first >= 1);
     const again = await Promise.all([
-      t.app.cases.sendOverdueNotices(now),
-      t.app.cases.sendOverdueNotices(now),
+      mailing().app.cases.sendOverdueNotices(now),
+      mailing().app.cases.sendOverdueNotices(now),
     ]);
     assert.deepEqual(again, [0, 0], 'never twice, even when two workers check at once');
 
-    const notice = await smtp.waitFor(
+    const notice = await mailing().smtp.waitFor(
       (m) => m.parsed.subject === `Report ${late.case.reference}: a new date`,
     );
     assert.deepEqual(notice.envelope.to, ['owen@example.org']);
@@ -204,11 +215,11 @@ describeEachEngine('case work', (getDatabase) => {
       notice.parsed.text ?? '',
       /we are sorry\. We now expect to respond by 5pm on Friday 27 November 2026\./,
     );
-    const lead = await smtp.waitFor(
+    const lead = await mailing().smtp.waitFor(
       (m) => m.parsed.subject === `Overdue: ${late.case.reference} (Missed bin collection)`,
     );
     assert.deepEqual(lead.envelope.to, ['lead@ashdown.example']);
-    const notices = smtp.received.filter(
+    const notices = mailing().smtp.received.filter(
       (m) => m.parsed.subject === `Report ${late.case.reference}: a new date`,
     );
     assert.equal(notices.length, 1);
@@ -224,16 +235,16 @@ describeEachEngine('case work', (getDatabase) => {
   });
 
   it('refuses case actions without the form’s CSRF token, and sends signed-out visitors to sign in', async () => {
-    const officer = new TestBrowser(t.app);
+    const officer = new TestBrowser(mailing().app);
     await officer.signIn(login('officer').email, login('officer').password);
-    const forged = await t.app.inject({
+    const forged = await mailing().app.inject({
       method: 'POST',
       url: `/staff/cases/${reference}/note`,
       headers: { cookie: officer.cookie!, 'content-type': 'application/x-www-form-urlencoded' },
       payload: 'note=forged',
     });
     assert.equal(forged.statusCode, 403);
-    const anonymous = await t.app.inject({ method: 'GET', url: '/staff/cases' });
+    const anonymous = await mailing().app.inject({ method: 'GET', url: '/staff/cases' });
     assert.equal(anonymous.statusCode, 303);
   });
 });

@@ -5,19 +5,17 @@
  * OpenAPI document and its readable page are checked too.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
-import { seedDemoCouncil } from '../src/demo/seed.js';
-import type { Worker } from '../src/infra/jobs/jobs.js';
-import { buildTestApp, type TestApp } from './helpers/app.js';
+import { before, it } from 'node:test';
 import { describeEachEngine } from './helpers/database.js';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+import { AT, newBody } from './helpers/factories.js';
+import { newCouncil, POTHOLE_ANSWERS, POTHOLE_QUESTIONS, useMailingApp } from './helpers/fixtures.js';
+import { outboxSettled } from './helpers/waiting.js';
 
 describeEachEngine('CRM API', (getDatabase) => {
-  let t: TestApp;
-  let smtp: TestSmtpServer;
-  let worker: Worker;
+  const mailing = useMailingApp(getDatabase, {
+    CIVICDESK_BASE_URL: 'https://report.ashdown.example',
+    CIVICDESK_REFERENCE_PREFIX: 'ASH',
+  });
   const keys: Record<'crm' | 'readOnly' | 'otherBody' | 'noBody' | 'reports', string> = {
     crm: '',
     readOnly: '',
@@ -29,57 +27,33 @@ describeEachEngine('CRM API', (getDatabase) => {
 
   const report = async (description: string, email: string) =>
     (
-      await t.app.intake.submit({
+      await mailing().app.intake.submit({
         serviceCode: 'pothole',
-        lat: 53.45,
-        lon: -2.38,
+        ...AT,
         description,
-        answers: { danger: 'no', size: 'large' },
+        answers: POTHOLE_ANSWERS,
         reporter: { name: 'Rosa Resident', email },
         channel: 'web',
       })
     ).case.reference;
 
   before(async () => {
-    smtp = await startSmtpServer();
-    await seedDemoCouncil(getDatabase().db);
-    t = await buildTestApp(getDatabase(), {
-      env: {
-        SMTP_URL: smtp.url,
-        CIVICDESK_BASE_URL: 'https://report.ashdown.example',
-        CIVICDESK_REFERENCE_PREFIX: 'ASH',
-      },
-      parts: { jobSettings: { pollMs: 20 } },
+    const { app } = mailing();
+    const borough = await newCouncil(app, {
+      service: { code: 'pothole', name: 'Pothole', questions: POTHOLE_QUESTIONS },
     });
-    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
-    await worker.start();
+    const parish = await newBody(app, { kind: 'parish' });
     references.push(await report('Deep pothole by the zebra crossing', 'rosa@example.org'));
-    const { db } = getDatabase();
-    const caseBody = await db
-      .selectFrom('cases')
-      .select('body_id')
-      .where('reference', '=', references[0]!)
-      .executeTakeFirstOrThrow();
-    const parish = await db
-      .selectFrom('body')
-      .select('id')
-      .where('code', '=', 'little-wickham')
-      .executeTakeFirstOrThrow();
     const make = async (
       name: string,
       scopes: ('cases:read' | 'cases:write' | 'reports:write')[],
       bodyId: string | null,
-    ) => (await t.app.apiClients.create({ name, scopes, bodyId })).key;
-    keys.crm = await make('Ashdown Dynamics', ['cases:read', 'cases:write'], caseBody.body_id);
-    keys.readOnly = await make('Ashdown reporting', ['cases:read'], caseBody.body_id);
+    ) => (await app.apiClients.create({ name, scopes, bodyId })).key;
+    keys.crm = await make('Ashdown Dynamics', ['cases:read', 'cases:write'], borough.body.id);
+    keys.readOnly = await make('Ashdown reporting', ['cases:read'], borough.body.id);
     keys.otherBody = await make('Parish CRM', ['cases:read', 'cases:write'], parish.id);
     keys.noBody = await make('Old app', ['cases:read'], null);
     keys.reports = await make('Reporting app', ['reports:write'], null);
-  });
-  after(async () => {
-    await worker.stop();
-    await t.close();
-    await smtp.close();
   });
 
   const call = (
@@ -89,7 +63,7 @@ describeEachEngine('CRM API', (getDatabase) => {
     body?: unknown,
     headers: Record<string, string> = {},
   ) =>
-    t.app.inject({
+    mailing().app.inject({
       method,
       url,
       headers: {
@@ -194,7 +168,9 @@ describeEachEngine('CRM API', (getDatabase) => {
     const first = await call('POST', `/api/v1/cases/${reference}/status`, keys.crm, body, headers);
     assert.equal(first.statusCode, 200, first.body);
     assert.equal(first.json().status, 'action_scheduled');
-    const email = await smtp.waitFor((m) => m.parsed.subject === `Update on report ${reference}: Pothole`);
+    const email = await mailing().smtp.waitFor(
+      (m) => m.parsed.subject === `Update on report ${reference}: Pothole`,
+    );
     assert.deepEqual(email.envelope.to, ['rosa@example.org']);
     assert.match(email.parsed.text ?? '', /A crew is booked for Thursday\./);
 
@@ -211,8 +187,8 @@ describeEachEngine('CRM API', (getDatabase) => {
     );
     assert.equal(problem(reused, 422).code, 'idempotency_key_reused');
 
-    await sleep(300);
-    const updates = smtp.received.filter(
+    await outboxSettled(getDatabase().db);
+    const updates = mailing().smtp.received.filter(
       (m) => m.parsed.subject === `Update on report ${reference}: Pothole`,
     );
     assert.equal(updates.length, 1, 'one email despite the retry');
@@ -258,7 +234,9 @@ describeEachEngine('CRM API', (getDatabase) => {
     assert.ok(
       response.json().timeline.some((e: { text: string }) => e.text.startsWith('We have inspected it')),
     );
-    const email = await smtp.waitFor((m) => m.parsed.subject === `Update on report ${reference}: Pothole`);
+    const email = await mailing().smtp.waitFor(
+      (m) => m.parsed.subject === `Update on report ${reference}: Pothole`,
+    );
     assert.deepEqual(email.envelope.to, ['sam@example.org']);
     problem(await call('POST', `/api/v1/cases/${reference}/updates`, keys.crm, { text: '' }), 400);
   });
@@ -283,7 +261,7 @@ describeEachEngine('CRM API', (getDatabase) => {
   });
 
   it('documents the operations in the OpenAPI document and on a readable page', async () => {
-    const document = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as {
+    const document = (await mailing().app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as {
       paths: Record<string, Record<string, unknown>>;
     };
     assert.ok(document.paths['/api/v1/cases']?.get);
@@ -293,7 +271,7 @@ describeEachEngine('CRM API', (getDatabase) => {
     assert.ok(document.paths['/api/v1/cases/{reference}/external-reference']?.put);
     assert.ok(document.paths['/api/v1/reports']?.post, 'the reports API is still there');
 
-    const page = await t.app.inject({ method: 'GET', url: '/api/docs' });
+    const page = await mailing().app.inject({ method: 'GET', url: '/api/docs' });
     assert.equal(page.statusCode, 200);
     assert.match(String(page.headers['content-type']), /text\/html/);
     assert.match(page.body, /POST \/api\/v1\/cases\/\{reference\}\/status/);

@@ -12,8 +12,6 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ImapFlow } from 'imapflow';
 import { pino } from 'pino';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
-import type { Worker } from '../src/infra/jobs/jobs.js';
 import { startInboundEmail } from '../src/modules/delivery/index.js';
 import { InboundEmail } from '../src/modules/delivery/inbound.js';
 import {
@@ -21,40 +19,45 @@ import {
   startImapPoller,
   type RunningTransport,
 } from '../src/modules/delivery/inbound-transports.js';
-import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
+import type { TestStaff } from './helpers/factories.js';
+import { caseEvents, newCouncilWithParish, signedIn, useMailingApp } from './helpers/fixtures.js';
 import { startImapServer, type TestImapServer } from './helpers/imap-server.js';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+import { until } from './helpers/waiting.js';
 
 const PARISH_INBOX = 'cases@littlewickham-pc.example';
 const REPLY_PATTERN = /^cases\+([a-z2-7]{42})@reply\.ashdown\.example$/;
 const silent = pino({ level: 'silent' });
 
 describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
-  let t: TestApp;
-  let smtp: TestSmtpServer;
   let imap: TestImapServer;
-  let worker: Worker;
+  before(async () => {
+    imap = await startImapServer();
+  });
+  after(async () => {
+    await imap?.stop();
+  });
+  const mailing = useMailingApp(
+    getDatabase,
+    () => ({
+      CIVICDESK_BASE_URL: 'https://report.ashdown.example',
+      CIVICDESK_REFERENCE_PREFIX: 'ASH',
+      CIVICDESK_REPLY_ADDRESS: 'cases@reply.ashdown.example',
+      CIVICDESK_INBOUND_EMAIL: 'imap',
+      CIVICDESK_INBOUND_IMAP_URL: imap.url,
+      CIVICDESK_INBOUND_IMAP_POLL_SECONDS: '5',
+    }),
+    { jobSettings: { maxAttempts: 2, backoff: { baseMs: 20, maxMs: 50 } } },
+  );
   let poller: RunningTransport | undefined;
-  let credentials: DemoCredential[];
+  let admin: TestStaff | undefined;
+  let parishCode = '';
+  let speedingCode = '';
   const kase = { id: '', reference: '', replyTo: '' };
 
-  async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const value = await read();
-      if (ok(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(25);
-    }
-  }
-  const events = (caseId: string) =>
-    getDatabase()
-      .db.selectFrom('case_event')
-      .selectAll()
-      .where('case_id', '=', caseId)
-      .orderBy('id')
-      .execute();
+  const waitUntil = <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean) =>
+    until(what, read, ok, { timeoutMs: 15_000, everyMs: 25 });
+  const events = (caseId: string) => caseEvents(getDatabase().db, caseId);
   const inboundRows = () => getDatabase().db.selectFrom('inbound_email').selectAll().orderBy('id').execute();
 
   /** A mail client of our own on the test mailbox, as the mail server delivering to it would be. */
@@ -109,57 +112,38 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
     });
 
   before(async () => {
-    imap = await startImapServer();
-    smtp = await startSmtpServer();
-    credentials = (await seedDemoCouncil(getDatabase().db))!;
-    t = await buildTestApp(getDatabase(), {
-      env: {
-        SMTP_URL: smtp.url,
-        CIVICDESK_BASE_URL: 'https://report.ashdown.example',
-        CIVICDESK_REFERENCE_PREFIX: 'ASH',
-        CIVICDESK_REPLY_ADDRESS: 'cases@reply.ashdown.example',
-        CIVICDESK_INBOUND_EMAIL: 'imap',
-        CIVICDESK_INBOUND_IMAP_URL: imap.url,
-        CIVICDESK_INBOUND_IMAP_POLL_SECONDS: '5',
-      },
-      parts: { jobSettings: { pollMs: 20, maxAttempts: 2, backoff: { baseMs: 20, maxMs: 50 } } },
-    });
-    worker = t.app.jobs.createWorker(silent);
-    await worker.start();
+    const { borough, parish, speeding } = await newCouncilWithParish(mailing().app);
+    admin = borough.staff.admin;
+    parishCode = parish.code;
+    speedingCode = speeding.code;
   });
   after(async () => {
     await poller?.stop();
-    await worker?.stop();
-    await t?.close();
-    await smtp?.close();
-    await imap?.stop();
   });
 
   it('emails a parish its case with a reply address for the case', async () => {
-    const login = credentials.find((c) => c.role === 'admin')!;
-    const admin = new TestBrowser(t.app);
-    await admin.signIn(login.email, login.password);
-    await admin.get('/admin/delivery/new');
-    const added = await admin.post('/admin/delivery/new', {
-      bodyCode: 'little-wickham',
+    const browser = await signedIn(mailing().app, admin);
+    await browser.get('/admin/delivery/new');
+    const added = await browser.post('/admin/delivery/new', {
+      bodyCode: parishCode,
       serviceCode: '',
       email: PARISH_INBOX,
       options: ['active'],
     });
     assert.equal(added.statusCode, 303, added.body);
 
-    const result = await t.app.intake.submit({
-      serviceCode: 'speeding',
+    const result = await mailing().app.intake.submit({
+      serviceCode: speedingCode,
       lat: 53.412,
       lon: -2.371,
       description: 'Cars race past the village green every morning',
-      answers: { when: 'morning', school: 'no', speed_limit: '30' },
+      answers: { speed_limit: '30' },
       reporter: { name: 'Rosa Resident', email: 'rosa@example.org', phone: '0161 496 0001' },
       channel: 'web',
     });
     kase.id = result.case.id;
     kase.reference = result.case.reference;
-    const email = await smtp.waitFor((m) => m.envelope.to.includes(PARISH_INBOX));
+    const email = await mailing().smtp.waitFor((m) => m.envelope.to.includes(PARISH_INBOX));
     kase.replyTo = email.parsed.replyTo?.value[0]?.address ?? '';
     assert.match(kase.replyTo, REPLY_PATTERN);
   });
@@ -192,9 +176,9 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
     );
 
     // The poller as the background process starts it, from the configuration.
-    poller = await startInboundEmail(t.app);
+    poller = await startInboundEmail(mailing().app);
     assert.ok(poller, 'CIVICDESK_INBOUND_EMAIL=imap starts a poller');
-    const rows = await until('three inbound emails', inboundRows, (r) => r.length >= 3);
+    const rows = await waitUntil('three inbound emails', inboundRows, (r) => r.length >= 3);
     await poller.stop();
     poller = undefined;
 
@@ -227,11 +211,11 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
       [kase.id],
       'the forged and tokenless mail is on no case',
     );
-    const publicPage = await t.app.inject({ method: 'GET', url: `/reports/${kase.reference}` });
+    const publicPage = await mailing().app.inject({ method: 'GET', url: `/reports/${kase.reference}` });
     assert.doesNotMatch(publicPage.body, /speed watch out on Tuesday/);
 
     // Staff hear of the reply by email, as for one over SMTP.
-    const notice = await smtp.waitFor(
+    const notice = await mailing().smtp.waitFor(
       (m) =>
         m.parsed.subject?.startsWith(`Reply on ${kase.reference} from`) === true &&
         m.parsed.subject.includes('clerk@littlewickham-pc.example'),
@@ -239,10 +223,7 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
     assert.match(notice.parsed.text ?? '', /speed watch out on Tuesday/);
 
     // Admins see the unmatched ones.
-    const login = credentials.find((c) => c.role === 'admin')!;
-    const admin = new TestBrowser(t.app);
-    await admin.signIn(login.email, login.password);
-    const page = await admin.get('/admin/delivery/inbound');
+    const page = await (await signedIn(mailing().app, admin)).get('/admin/delivery/inbound');
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /No reply token in the address/);
     assert.match(page.body, /forged/);
@@ -256,7 +237,7 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
   });
 
   it('does nothing twice when it polls again, and takes only new mail', async () => {
-    assert.equal(await pollImapOnce(t.app.delivery.inbound, imap.url, silent), 0);
+    assert.equal(await pollImapOnce(mailing().app.delivery.inbound, imap.url, silent), 0);
     await deliver(
       message(
         kase.replyTo,
@@ -265,8 +246,8 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
         'The speed watch found 14 cars over the limit.',
       ),
     );
-    assert.equal(await pollImapOnce(t.app.delivery.inbound, imap.url, silent), 1);
-    assert.equal(await pollImapOnce(t.app.delivery.inbound, imap.url, silent), 0);
+    assert.equal(await pollImapOnce(mailing().app.delivery.inbound, imap.url, silent), 1);
+    assert.equal(await pollImapOnce(mailing().app.delivery.inbound, imap.url, silent), 0);
     const received = (await events(kase.id)).filter((e) => e.kind === 'email_received');
     assert.equal(received.length, 2);
     assert.match(received[1]!.body, /14 cars over the limit/);
@@ -282,7 +263,7 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
         lock.release();
       }
     });
-    assert.equal(await pollImapOnce(t.app.delivery.inbound, imap.url, silent), 4);
+    assert.equal(await pollImapOnce(mailing().app.delivery.inbound, imap.url, silent), 4);
     assert.equal((await inboundRows()).length, 4);
     assert.equal((await events(kase.id)).filter((e) => e.kind === 'email_received').length, 2);
   });
@@ -318,7 +299,7 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
           'Speed watch again next week.',
         ),
       );
-      await assert.rejects(pollImapOnce(t.app.delivery.inbound, brokenUrl, silent));
+      await assert.rejects(pollImapOnce(mailing().app.delivery.inbound, brokenUrl, silent));
       await sleep(200);
       assert.deepEqual(uncaught, [], 'a dropped connection does not crash the worker');
     } finally {
@@ -326,15 +307,19 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
     }
-    assert.equal(await pollImapOnce(t.app.delivery.inbound, imap.url, silent), 1);
+    assert.equal(await pollImapOnce(mailing().app.delivery.inbound, imap.url, silent), 1);
     assert.equal((await events(kase.id)).filter((e) => e.kind === 'email_received').length, 3);
   });
 
   it('never runs two polls at once, so a message without a Message-ID is recorded once', async () => {
     await deliver(message(kase.replyTo, 'no message id', undefined, 'Sent from a very old mail client.'));
     // Polls due every 10 ms, far less than one poll takes: a poll still running is not joined by another.
-    const fast = startImapPoller(t.app.delivery.inbound, { url: imap.url, everySeconds: 0.01, log: silent });
-    await until(
+    const fast = startImapPoller(mailing().app.delivery.inbound, {
+      url: imap.url,
+      everySeconds: 0.01,
+      log: silent,
+    });
+    await waitUntil(
       'the message recorded',
       () =>
         getDatabase()
@@ -387,7 +372,7 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
           'From: Mail Delivery System <mailer-daemon@mx.littlewickham-pc.example>',
         ),
     );
-    assert.equal(await pollImapOnce(t.app.delivery.inbound, imap.url, silent), 3);
+    assert.equal(await pollImapOnce(mailing().app.delivery.inbound, imap.url, silent), 3);
 
     const rows = Object.fromEntries((await inboundRows()).map((r) => [r.subject, r]));
     assert.equal(rows['blind copy']!.outcome, 'threaded');
@@ -410,15 +395,15 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
     // The same inbound handling with a 10,000-byte limit (the smallest CIVICDESK_INBOUND_MAX_BYTES).
     const small = new InboundEmail(
       getDatabase().db,
-      t.app.jobs,
-      t.app.delivery.replies,
+      mailing().app.jobs,
+      mailing().app.delivery.replies,
       {
         baseUrl: 'https://report.ashdown.example',
         daysAfterClose: 30,
         maxBytes: 10_000,
         log: silent,
       },
-      t.app.cases,
+      mailing().app.cases,
     );
     const photo = 'iVBORw0KGgoAAAANSUhEUgAA'.repeat(20_000); // about 480 KB of "attachment"
     await deliver(message(kase.replyTo, 'huge reply', '<imap-huge@littlewickham-pc.example>', photo));
@@ -460,7 +445,7 @@ describeEachEngine('inbound email over IMAP (Dovecot)', (getDatabase) => {
     await deliver(
       message(kase.replyTo, 'after nul', '<imap-after-nul@littlewickham-pc.example>', 'Next one.'),
     );
-    assert.equal(await pollImapOnce(t.app.delivery.inbound, imap.url, silent), 2);
+    assert.equal(await pollImapOnce(mailing().app.delivery.inbound, imap.url, silent), 2);
     const subjects = (await inboundRows()).map((r) => r.subject);
     assert.ok(subjects.includes('nul reply') && subjects.includes('after nul'), subjects.join(', '));
     const timeline = await events(kase.id);

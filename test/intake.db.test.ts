@@ -5,16 +5,18 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import pino from 'pino';
 import sharp from 'sharp';
-import { seedDemoCouncil } from '../src/demo/seed.js';
 import { AppError } from '../src/lib/errors.js';
 import { buildTestApp, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
+import { AT } from './helpers/factories.js';
+import { newCouncil, type TestCouncil } from './helpers/fixtures.js';
 
 describeEachEngine('intake transaction', (getDatabase) => {
   let t: TestApp;
+  let council: TestCouncil;
   before(async () => {
-    await seedDemoCouncil(getDatabase().db);
     t = await buildTestApp(getDatabase());
+    council = await newCouncil(t.app);
   });
   after(() => t.close());
 
@@ -28,11 +30,9 @@ describeEachEngine('intake transaction', (getDatabase) => {
   };
 
   const submission = (description: string, photos?: { ids: string[]; ownerKey: string }) => ({
-    serviceCode: 'street-light',
-    lat: 53.45,
-    lon: -2.38,
+    serviceCode: council.service.code,
+    ...AT,
     description,
-    answers: { fault: 'out' },
     reporter: { name: 'Lee Light', email: `lee.${description.length}@example.org` },
     channel: 'web' as const,
     ...(photos ? { photos } : {}),

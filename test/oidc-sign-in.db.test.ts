@@ -9,10 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { seedDemoCouncil } from '../src/demo/seed.js';
 import { SESSION_COOKIE } from '../src/infra/session.js';
 import { buildTestApp, type TestApp } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
+import type { Body } from '../src/modules/organisations/organisations.service.js';
+import { newBody, newStaff, newTeam } from './helpers/factories.js';
 import { freePort } from './helpers/browser.js';
 import {
   HttpBrowser,
@@ -42,6 +43,8 @@ describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
   let creating: RunningApp;
   let down: RunningApp;
   let addresses = 0;
+  /** The council staff are made in. */
+  let council: Body;
 
   /** Each browser has its own client address (X-Forwarded-For), so the per-address rate limits count it alone. */
   const browser = () => new HttpBrowser({ forwardedFor: `198.51.100.${++addresses}` });
@@ -65,7 +68,19 @@ describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
   });
 
   before(async () => {
-    await seedDemoCouncil(getDatabase().db);
+    // The council new accounts are made in (by its code and its team's), and staff with a password whose
+    // addresses the provider's accounts give.
+    const { db } = getDatabase();
+    const body = (council = await newBody(db, { code: 'ashdown' }));
+    const team = await newTeam(db, { body, code: 'highways' });
+    for (const [role, email] of [
+      ['admin', 'admin@ashdown.example'],
+      ['team_lead', 'lead@ashdown.example'],
+      ['officer', 'officer@ashdown.example'],
+      ['agent', 'agent@ashdown.example'],
+    ] as const) {
+      await newStaff(db, { role, body, email, ...(role === 'admin' ? {} : { team }) });
+    }
     const [mainPort, creatingPort, downPort, nobodyPort, flakyPort] = [
       await freePort(),
       await freePort(),
@@ -237,14 +252,9 @@ describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
   });
 
   it('matches the provider’s id for the person once linked, not an address the provider gives someone else', async () => {
-    const body = await getDatabase()
-      .db.selectFrom('body')
-      .select('id')
-      .where('code', '=', 'ashdown')
-      .executeTakeFirstOrThrow();
     await getDatabase()
       .db.insertInto('staff_user')
-      .values({ email: 'mo@ashdown.example', name: 'Mo Moved', role: 'officer', body_id: body.id })
+      .values({ email: 'mo@ashdown.example', name: 'Mo Moved', role: 'officer', body_id: council.id })
       .execute();
     idp.accounts.set('mo-1', {
       email: 'mo@ashdown.example',
@@ -396,18 +406,13 @@ describeEachEngine('staff sign-in with OpenID Connect', (getDatabase) => {
   });
 
   it('refuses a disabled account, whatever the provider says', async () => {
-    const body = await getDatabase()
-      .db.selectFrom('body')
-      .select('id')
-      .where('code', '=', 'ashdown')
-      .executeTakeFirstOrThrow();
     await getDatabase()
       .db.insertInto('staff_user')
       .values({
         email: 'left@ashdown.example',
         name: 'Has Left',
         role: 'officer',
-        body_id: body.id,
+        body_id: council.id,
         disabled_at: new Date(),
       })
       .execute();

@@ -8,65 +8,58 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { pino } from 'pino';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
-import type { Worker } from '../src/infra/jobs/jobs.js';
-import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import { TestBrowser } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
+import type { TestStaff } from './helpers/factories.js';
+import {
+  newCouncil,
+  POTHOLE_ANSWERS,
+  POTHOLE_QUESTIONS,
+  signedIn,
+  useMailingApp,
+} from './helpers/fixtures.js';
 import { startOpen311BackOffice, type Open311BackOffice } from './helpers/open311-backoffice.js';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+import { outboxSettled, until as eventually } from './helpers/waiting.js';
 
 const API_KEY = 'highways-key-7Gx2';
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** Polls until `check` gives a value (10 s at the most). */
+const until = <T>(what: string, check: () => Promise<T | undefined>) =>
+  eventually(what, check, (value) => value !== undefined, { everyMs: 25 });
 
 describeEachEngine('delivery over Open311', (getDatabase) => {
-  let t: TestApp;
-  let smtp: TestSmtpServer;
   let backOffice: Open311BackOffice;
-  let worker: Worker;
-  let credentials: DemoCredential[];
+  before(async () => {
+    backOffice = await startOpen311BackOffice(API_KEY);
+  });
+  after(async () => {
+    await backOffice.close();
+  });
+  const mailing = useMailingApp(
+    getDatabase,
+    { CIVICDESK_BASE_URL: 'https://report.ashdown.example', CIVICDESK_REFERENCE_PREFIX: 'ASH' },
+    { jobSettings: { backoff: { baseMs: 50, maxMs: 200 } } },
+  );
   let admin: TestBrowser;
+  let officer: TestStaff;
+  let bodyCode: string;
   let reference: string;
-  const login = (role: string) => credentials.find((c) => c.role === role)!;
   const db = () => getDatabase().db;
 
   before(async () => {
-    smtp = await startSmtpServer();
-    backOffice = await startOpen311BackOffice(API_KEY);
-    credentials = (await seedDemoCouncil(db()))!;
-    t = await buildTestApp(getDatabase(), {
-      env: {
-        SMTP_URL: smtp.url,
-        CIVICDESK_BASE_URL: 'https://report.ashdown.example',
-        CIVICDESK_REFERENCE_PREFIX: 'ASH',
-      },
-      parts: { jobSettings: { pollMs: 20, backoff: { baseMs: 50, maxMs: 200 } } },
+    const council = await newCouncil(mailing().app, {
+      service: { code: 'pothole', questions: POTHOLE_QUESTIONS },
+      staff: ['admin', 'officer'],
     });
-    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
-    await worker.start();
-    admin = new TestBrowser(t.app);
-    assert.equal((await admin.signIn(login('admin').email, login('admin').password)).statusCode, 303);
-  });
-  after(async () => {
-    await worker.stop();
-    await t.close();
-    await backOffice.close();
-    await smtp.close();
+    bodyCode = council.body.code;
+    officer = council.staff.officer!;
+    admin = await signedIn(mailing().app, council.staff.admin);
   });
 
   it('lets an admin add an Open311 target, refusing a bad address and keeping the key sealed', async () => {
     await admin.get('/admin/delivery/open311/new');
     const form = {
-      bodyCode: 'ashdown',
+      bodyCode,
       serviceCode: 'pothole',
       endpoint: 'ftp://highways.example/open311',
       jurisdictionId: '',
@@ -106,17 +99,20 @@ describeEachEngine('delivery over Open311', (getDatabase) => {
     const page = await admin.get(`/admin/delivery/open311/${target.id}`);
     assert.equal(page.statusCode, 200);
     assert.doesNotMatch(page.body, new RegExp(API_KEY), 'nor shown again');
-    assert.equal((await new TestBrowser(t.app).get(`/admin/delivery/open311/${target.id}`)).statusCode, 303);
+    assert.equal(
+      (await new TestBrowser(mailing().app).get(`/admin/delivery/open311/${target.id}`)).statusCode,
+      303,
+    );
   });
 
   it('POSTs a new case to the system, again after it was down, and keeps the id it gives', async () => {
     backOffice.failNext(2);
-    const result = await t.app.intake.submit({
+    const result = await mailing().app.intake.submit({
       serviceCode: 'pothole',
       lat: 53.4501234567,
       lon: -2.3812345678,
       description: 'Deep pothole by the bus stop.\nCars swerve round it.',
-      answers: { danger: 'no', size: 'large' },
+      answers: POTHOLE_ANSWERS,
       reporter: { name: 'Rosa Resident', email: 'rosa@example.org' },
       channel: 'web',
     });
@@ -144,7 +140,7 @@ describeEachEngine('delivery over Open311', (getDatabase) => {
     assert.match(description, /Deep pothole by the bus stop\.\r\nCars swerve round it\./, 'CRLF line breaks');
     assert.match(description, new RegExp(`https://report\\.ashdown\\.example/reports/${reference}`));
 
-    const passed = await smtp.waitFor(
+    const passed = await mailing().smtp.waitFor(
       (m) => m.envelope.to.includes('rosa@example.org') && /has been passed to/.test(m.parsed.subject ?? ''),
     );
     assert.match(passed.parsed.text ?? '', /through its own case system/);
@@ -166,13 +162,13 @@ describeEachEngine('delivery over Open311', (getDatabase) => {
       description: 'A case that is not ours',
       updatedAt: new Date(now - 30_000),
     });
-    const first = await t.app.delivery.open311.pollAll(new Date(now));
+    const first = await mailing().app.delivery.open311.pollAll(new Date(now));
     assert.deepEqual(first, { targets: 1, applied: 1, skipped: 1, failed: 0 });
     const query = backOffice.updateQueries.at(-1)!;
     assert.equal(query.get('api_key'), API_KEY);
     assert.match(query.get('start_date') ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'W3C, no fractions');
 
-    const again = await t.app.delivery.open311.pollAll(new Date(now + 1000));
+    const again = await mailing().app.delivery.open311.pollAll(new Date(now + 1000));
     assert.equal(again.applied, 0, 'the overlapping window applies nothing twice');
 
     const row = await db()
@@ -195,21 +191,20 @@ describeEachEngine('delivery over Open311', (getDatabase) => {
         is_public: true,
       },
     ]);
-    const email = await smtp.waitFor(
+    const email = await mailing().smtp.waitFor(
       (m) =>
         m.envelope.to.includes('rosa@example.org') &&
         m.parsed.subject === `Update on report ${reference}: Pothole`,
     );
     assert.match(email.parsed.text ?? '', /Inspector visited; repair ordered\./);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await outboxSettled(db()); // anything the update was to send out has been sent by now
     assert.equal(backOffice.postedUpdates.length, 0, 'the system’s own update is not sent back to it');
   });
 
   it('POSTs an officer’s public update back to the system with an extended status', async () => {
-    const officer = new TestBrowser(t.app);
-    await officer.signIn(login('officer').email, login('officer').password);
-    await officer.get(`/staff/cases/${reference}`);
-    const sent = await officer.post(`/staff/cases/${reference}/update`, {
+    const browser = await signedIn(mailing().app, officer);
+    await browser.get(`/staff/cases/${reference}`);
+    const sent = await browser.post(`/staff/cases/${reference}/update`, {
       status: 'fixed',
       publicUpdate: 'Repaired this morning.\nThank you for reporting it.',
     });
@@ -228,7 +223,7 @@ describeEachEngine('delivery over Open311', (getDatabase) => {
 
   it('records a failing poll for the admin and carries on', async () => {
     backOffice.failNext(1);
-    const result = await t.app.delivery.open311.pollAll();
+    const result = await mailing().app.delivery.open311.pollAll();
     assert.equal(result.failed, 1);
     const target = await db()
       .selectFrom('delivery_target')

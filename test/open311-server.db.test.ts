@@ -10,17 +10,16 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, it } from 'node:test';
+import { before, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { XMLParser } from 'fast-xml-parser';
-import { pino } from 'pino';
 import sharp from 'sharp';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import { Open311Client, Open311RequestError } from '../src/modules/delivery/open311/open311-client.js';
-import type { Worker } from '../src/infra/jobs/jobs.js';
-import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import type { Question } from '../src/modules/services/service-definition.js';
+import { TestBrowser } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+import { newService, newStreet, newTeam, type Target, type TestStaff } from './helpers/factories.js';
+import { newCouncil, POTHOLE_QUESTIONS, signedIn, useMailingApp } from './helpers/fixtures.js';
 
 const SCHEMA_DIR = path.join(import.meta.dirname, 'schemas/open311');
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -74,41 +73,95 @@ function form(pairs: [string, string][]): string {
   return params.toString();
 }
 
+const choice = (code: string, keys: string[], required = true): Question => ({
+  code,
+  text: `The ${code}`,
+  datatype: 'singlevaluelist',
+  required,
+  options: keys.map((key) => ({ key, name: `The ${key}` })),
+});
+
+/**
+ * The council the server speaks for, with the services these tests report to: a public pothole service
+ * in a group with keywords and a notice of what happens next, a private missed-bin one, fly-tipping with a list of many answers and a
+ * notice, street lights for a team of their own, and speeding. Its streets: Mill Lane and Church Road.
+ */
+async function newOpen311Council(target: Target): Promise<{ admin: TestStaff }> {
+  const council = await newCouncil(target, {
+    body: { name: 'Ashdown Borough Council (fictional)' },
+    service: {
+      code: 'pothole',
+      group: 'Roads and pavements',
+      keywords: ['road', 'hole', 'surface', 'carriageway'],
+      whatHappensNext: 'An inspector will visit within 5 working days.',
+      questions: POTHOLE_QUESTIONS,
+    },
+    staff: ['admin'],
+  });
+  const { body, team } = council;
+  await newService(target, {
+    body,
+    team,
+    code: 'missed-bin',
+    isPublic: false,
+    questions: [choice('bin', ['general', 'recycling'])],
+  });
+  await newService(target, {
+    body,
+    team,
+    code: 'fly-tipping',
+    questions: [
+      { ...choice('waste_type', ['bags', 'furniture', 'building', 'hazardous']), datatype: 'multivaluelist' },
+      { code: 'evidence_notice', text: 'Do not touch it.', datatype: 'notice', required: false },
+    ],
+  });
+  await newService(target, {
+    body,
+    team: await newTeam(target, { body, code: 'street-lighting' }),
+    code: 'street-light',
+    name: 'Street light not working',
+    questions: [
+      { code: 'column_number', text: 'Number on the lamp post', datatype: 'string', required: false },
+      choice('fault', ['out', 'flickering']),
+    ],
+  });
+  await newService(target, { body, team, code: 'speeding' });
+  await newStreet(target, {
+    name: 'Mill Lane',
+    locality: 'Ashdown',
+    from: [-2.381, 53.452],
+    to: [-2.372, 53.458],
+  });
+  await newStreet(target, {
+    name: 'Church Road',
+    locality: 'Eastbrook',
+    from: [-2.31, 53.441],
+    to: [-2.296, 53.446],
+  });
+  return { admin: council.staff.admin! };
+}
+
 describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
-  let t: TestApp;
-  let smtp: TestSmtpServer;
-  let worker: Worker;
+  const mailing = useMailingApp(getDatabase, {
+    CIVICDESK_REFERENCE_PREFIX: 'ASH',
+    CIVICDESK_BASE_URL: 'https://report.ashdown.example',
+  });
   let base: string;
   let fmsKey: string;
   let fmsClientId: string;
   let appKey: string;
-  let credentials: DemoCredential[];
+  let admin: TestStaff;
   const db = () => getDatabase().db;
 
   before(async () => {
-    smtp = await startSmtpServer();
-    credentials = (await seedDemoCouncil(db()))!;
-    t = await buildTestApp(getDatabase(), {
-      env: {
-        SMTP_URL: smtp.url,
-        CIVICDESK_REFERENCE_PREFIX: 'ASH',
-        CIVICDESK_BASE_URL: 'https://report.ashdown.example',
-      },
-      parts: { jobSettings: { pollMs: 20 } },
-    });
-    const fms = await t.app.apiClients.create({ name: 'FixMyStreet', scopes: ['open311:write'] });
+    const { app } = mailing();
+    ({ admin } = await newOpen311Council(app));
+    const fms = await app.apiClients.create({ name: 'FixMyStreet', scopes: ['open311:write'] });
     fmsKey = fms.key;
     fmsClientId = fms.client.id;
-    ({ key: appKey } = await t.app.apiClients.create({ name: 'Ashdown app', scopes: ['reports:write'] }));
-    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
-    await worker.start();
-    const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    ({ key: appKey } = await app.apiClients.create({ name: 'Ashdown app', scopes: ['reports:write'] }));
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
     base = `${address}/open311/v2`;
-  });
-  after(async () => {
-    await worker.stop();
-    await t.close();
-    await smtp.close();
   });
 
   /** fetch, with the JSON body typed loosely: the schemas check its shape. */
@@ -209,8 +262,8 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
   });
 
   it('marks automated questions server_set and not required', async () => {
-    const service = (await t.app.domain.services.get('pothole'))!;
-    await t.app.domain.services.save({
+    const service = (await mailing().app.domain.services.get('pothole'))!;
+    await mailing().app.domain.services.save({
       ...service,
       definition: {
         ...service.definition,
@@ -225,7 +278,7 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     const ward = json.attributes.find((a: { code: string }) => a.code === 'ward');
     assert.equal(ward.automated, 'server_set');
     assert.equal(ward.required, false);
-    await t.app.domain.services.save(service);
+    await mailing().app.domain.services.save(service);
   });
 
   it('answers unknown services, resources and extensions with the spec error list', async () => {
@@ -285,7 +338,7 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     const events = await db().selectFrom('case_event').select('body').where('case_id', '=', row.id).execute();
     assert.ok(events.some((e) => e.body === 'Reported through Open311'));
 
-    const receipt = await smtp.waitFor(
+    const receipt = await mailing().smtp.waitFor(
       (m) => m.envelope.to.includes('rosa@example.org') && (m.parsed.text ?? '').includes(fmsReference),
     );
     assert.match(receipt.parsed.text ?? '', /Hello Rosa Resident|Rosa Resident/);
@@ -378,14 +431,17 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     assertSchema('errors', wrongErrors);
     assert.match(wrongErrors[0].description, /Invalid api_key/);
 
-    const { key: reader } = await t.app.apiClients.create({ name: 'Reader', scopes: ['reports:read'] });
+    const { key: reader } = await mailing().app.apiClients.create({
+      name: 'Reader',
+      scopes: ['reports:read'],
+    });
     const noScope = await postForm(
       `requests.json?api_key=${reader}`,
       form(fmsReport().filter(([k]) => k !== 'api_key')),
     );
     assert.equal(noScope.status, 403);
 
-    const { key: binsOnly } = await t.app.apiClients.create({
+    const { key: binsOnly } = await mailing().app.apiClients.create({
       name: 'Bins',
       scopes: ['reports:write'],
       serviceCodes: ['missed-bin'],
@@ -400,8 +456,8 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
       /may not post requests for the service "pothole"/,
     );
 
-    const revokedClient = await t.app.apiClients.create({ name: 'Old', scopes: ['reports:write'] });
-    await t.app.apiClients.revoke(revokedClient.client.keyPrefix);
+    const revokedClient = await mailing().app.apiClients.create({ name: 'Old', scopes: ['reports:write'] });
+    await mailing().app.apiClients.revoke(revokedClient.client.keyPrefix);
     const revoked = await postForm(
       'requests.xml',
       form(fmsReport().map(([k, v]) => [k, k === 'api_key' ? revokedClient.key : v])),
@@ -482,7 +538,7 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     assert.equal(row.location_detail, 'Mill Lane, Ashdown');
 
     // address_id: a gazetteer id, here a street's.
-    const [street] = await t.app.domain.gazetteer.search('Church Road', { kinds: ['street'] });
+    const [street] = await mailing().app.domain.gazetteer.search('Church Road', { kinds: ['street'] });
     const byId = await postForm(
       'requests.xml',
       form([
@@ -719,7 +775,7 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
       ],
     );
     assert.equal(String(events[1]!.id), updateId);
-    await smtp.waitFor(
+    await mailing().smtp.waitFor(
       (m) =>
         m.envelope.to.includes('rosa@example.org') &&
         (m.parsed.text ?? '').includes('The crew will come on Tuesday'),
@@ -805,7 +861,10 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     ];
     const without = await postForm('servicerequestupdates.xml', form(base.filter(([k]) => k !== 'api_key')));
     assert.equal(without.status, 403);
-    const { key: other } = await t.app.apiClients.create({ name: 'Other system', scopes: ['open311:write'] });
+    const { key: other } = await mailing().app.apiClients.create({
+      name: 'Other system',
+      scopes: ['open311:write'],
+    });
     const notTheirs = await postForm(
       'servicerequestupdates.json',
       form(base.map(([k, v]) => [k, k === 'api_key' ? other : v])),
@@ -835,7 +894,7 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
   });
 
   it('gives a batch-style client a token, and tokens/{token} the request id', async () => {
-    const batch = await t.app.apiClients.create({
+    const batch = await mailing().app.apiClients.create({
       name: 'Batch client',
       scopes: ['reports:write'],
       open311Tokens: true,
@@ -860,14 +919,12 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     assertSchema('errors', await unknown.json());
   });
   it('lets an admin add a named client limited to services, show its key once, and revoke it', async () => {
-    const admin = new TestBrowser(t.app);
-    const login = credentials.find((c) => c.role === 'admin')!;
-    assert.equal((await admin.signIn(login.email, login.password)).statusCode, 303);
-    const page = await admin.get('/admin/api-clients/new');
+    const browser = await signedIn(mailing().app, admin);
+    const page = await browser.get('/admin/api-clients/new');
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /value="open311:write" checked/);
 
-    const bad = await admin.post('/admin/api-clients/new', {
+    const bad = await browser.post('/admin/api-clients/new', {
       name: '',
       scopes: 'cases:write',
       rateLimit: 'lots',
@@ -879,7 +936,7 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     assert.match(bad.body, /A key that reads or changes cases must belong to a body/);
     assert.match(bad.body, /Enter a whole number of requests a minute/);
 
-    const made = await admin.post('/admin/api-clients/new', {
+    const made = await browser.post('/admin/api-clients/new', {
       name: 'Lighting app',
       scopes: ['open311:write'],
       serviceCodes: ['street-light'],
@@ -920,14 +977,14 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     );
     assert.equal(pothole.status, 403, 'limited to street lights');
 
-    const list = await admin.get('/admin/api-clients');
+    const list = await browser.get('/admin/api-clients');
     assert.match(list.body, /Lighting app/);
     assert.match(list.body, /Street light not working/);
     assert.match(list.body, /50 requests a minute/);
     assert.doesNotMatch(list.body, new RegExp(key.slice(20)), 'the key is never shown again');
-    const revoke = await admin.post(`/admin/api-clients/${stored.id}/revoke`, {});
+    const revoke = await browser.post(`/admin/api-clients/${stored.id}/revoke`, {});
     assert.equal(revoke.statusCode, 303);
-    const after = await admin.get(String(revoke.headers.location));
+    const after = await browser.get(String(revoke.headers.location));
     assert.match(after.body, /The key for Lighting app is revoked/);
     assert.equal((await light(key)).status, 403, 'a revoked key stops working at once');
     const audited = await db()
@@ -937,7 +994,11 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
       .execute();
     assert.deepEqual(audited.map((a) => a.action).sort(), ['api_client.created', 'api_client.revoked']);
 
-    assert.equal((await new TestBrowser(t.app).get('/admin/api-clients')).statusCode, 303, 'admins only');
+    assert.equal(
+      (await new TestBrowser(mailing().app).get('/admin/api-clients')).statusCode,
+      303,
+      'admins only',
+    );
   });
   it('takes photos in a multipart POST (FixMyStreet upload_files) and gives the first as media_url', async () => {
     const photo = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#885533' } })
@@ -983,7 +1044,7 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
     assert.equal((await fetch(`${base}/requests.xml`, { method: 'POST', body: noKey })).status, 403);
   });
   it('limits each client to its own rate, answered 429 in the spec error shape, without slowing others', async () => {
-    const slow = await t.app.apiClients.create({
+    const slow = await mailing().app.apiClients.create({
       name: 'Slow client',
       scopes: ['reports:write'],
       rateLimitPerMinute: 2,
@@ -1051,7 +1112,7 @@ describeEachEngine('Open311 GeoReport v2 server', (getDatabase) => {
       assert.equal(mine.status, 'in_progress');
       assert.equal(mine.description, 'A contractor is booked.');
 
-      const batch = await t.app.apiClients.create({
+      const batch = await mailing().app.apiClients.create({
         name: `Batch ${format}`,
         scopes: ['reports:write'],
         open311Tokens: true,

@@ -8,22 +8,24 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { pino } from 'pino';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
 import type { Worker } from '../src/infra/jobs/jobs.js';
-import type { Actor } from '../src/modules/cases/index.js';
-import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import { buildTestApp, type TestApp } from './helpers/app.js';
 import { createTestDatabase, describeEachEngine, type TestDatabase } from './helpers/database.js';
+import { actorOf, AT, type TestStaff } from './helpers/factories.js';
+import { newCouncil, POTHOLE_ANSWERS, POTHOLE_QUESTIONS, signedIn } from './helpers/fixtures.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+import { outboxSettled, until as eventually } from './helpers/waiting.js';
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** Polls until `check` gives a value (15 s at the most). */
+const until = <T>(what: string, check: () => Promise<T | undefined>) =>
+  eventually(what, check, (value) => value !== undefined, { timeoutMs: 15_000, everyMs: 25 });
+
+/** Each installation's own council, with a Pothole service under the code both sides map. */
+const council = (t: TestApp) =>
+  newCouncil(t.app, {
+    service: { code: 'pothole', questions: POTHOLE_QUESTIONS },
+    staff: ['admin', 'officer'],
+  });
 
 describeEachEngine('two Civicdesk installations over Open311', (getDatabase, engine) => {
   let smtp: TestSmtpServer;
@@ -31,20 +33,10 @@ describeEachEngine('two Civicdesk installations over Open311', (getDatabase, eng
   let b: TestApp;
   let bDatabase: TestDatabase;
   let workers: Worker[] = [];
-  let aCredentials: DemoCredential[];
-  let bCredentials: DemoCredential[];
+  let aStaff: Partial<Record<'admin' | 'officer', TestStaff>>;
+  let bStaff: Partial<Record<'admin' | 'officer', TestStaff>>;
   let aReference: string;
   let bReference: string;
-
-  async function actorIn(t: TestApp, credentials: DemoCredential[], role: string): Promise<Actor> {
-    const email = credentials.find((c) => c.role === role)!.email;
-    const s = await t.app.db
-      .selectFrom('staff_user')
-      .select(['id', 'name', 'role', 'body_id', 'team_id'])
-      .where('email', '=', email)
-      .executeTakeFirstOrThrow();
-    return { id: s.id, name: s.name, role: s.role, bodyId: s.body_id, teamId: s.team_id };
-  }
 
   const publicUpdatesOn = async (t: TestApp, reference: string) =>
     (
@@ -61,8 +53,6 @@ describeEachEngine('two Civicdesk installations over Open311', (getDatabase, eng
   before(async () => {
     smtp = await startSmtpServer();
     bDatabase = await createTestDatabase(engine);
-    aCredentials = (await seedDemoCouncil(getDatabase().db))!;
-    bCredentials = (await seedDemoCouncil(bDatabase.db))!;
     const settings = { jobSettings: { pollMs: 20, backoff: { baseMs: 50, maxMs: 200 } } };
     b = await buildTestApp(bDatabase, {
       env: {
@@ -76,6 +66,8 @@ describeEachEngine('two Civicdesk installations over Open311', (getDatabase, eng
       env: { SMTP_URL: smtp.url, CIVICDESK_REFERENCE_PREFIX: 'ASH' },
       parts: settings,
     });
+    aStaff = (await council(a)).staff;
+    bStaff = (await council(b)).staff;
     for (const t of [a, b]) {
       const worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
       await worker.start();
@@ -88,14 +80,10 @@ describeEachEngine('two Civicdesk installations over Open311', (getDatabase, eng
     });
 
     // A's admin points A's potholes at B's Open311 server.
-    const admin = new TestBrowser(a.app);
-    await admin.signIn(
-      aCredentials.find((c) => c.role === 'admin')!.email,
-      aCredentials.find((c) => c.role === 'admin')!.password,
-    );
+    const admin = await signedIn(a.app, aStaff.admin);
     await admin.get('/admin/delivery/open311/new');
     const added = await admin.post('/admin/delivery/open311/new', {
-      bodyCode: 'ashdown',
+      bodyCode: aStaff.admin!.body.code,
       serviceCode: 'pothole',
       endpoint: `${address}/open311/v2`,
       jurisdictionId: '',
@@ -119,10 +107,9 @@ describeEachEngine('two Civicdesk installations over Open311', (getDatabase, eng
   it('delivers a resident’s case from A into B’s intake and keeps B’s reference', async () => {
     const result = await a.app.intake.submit({
       serviceCode: 'pothole',
-      lat: 53.45,
-      lon: -2.38,
+      ...AT,
       description: 'Deep pothole by the bus stop.\nCars swerve round it.',
-      answers: { danger: 'no', size: 'large' },
+      answers: POTHOLE_ANSWERS,
       reporter: { name: 'Rosa Resident', email: 'rosa@example.org' },
       channel: 'web',
     });
@@ -157,11 +144,11 @@ describeEachEngine('two Civicdesk installations over Open311', (getDatabase, eng
       inB.description,
     );
     assert.match(inB.description, new RegExp(`as ${aReference}: `), 'with A’s reference, to find it again');
-    assert.ok(Math.abs(inB.lat - 53.45) < 1e-6 && Math.abs(inB.lon + 2.38) < 1e-6);
+    assert.ok(Math.abs(inB.lat - AT.lat) < 1e-6 && Math.abs(inB.lon - AT.lon) < 1e-6);
   });
 
   it('brings B’s officer’s update back onto A’s timeline and emails the resident from A', async () => {
-    await b.app.cases.update(await actorIn(b, bCredentials, 'officer'), bReference, {
+    await b.app.cases.update(actorOf(bStaff.officer!), bReference, {
       status: 'action_scheduled',
       publicUpdate: 'A repair crew is booked for Tuesday.',
     });
@@ -186,7 +173,7 @@ describeEachEngine('two Civicdesk installations over Open311', (getDatabase, eng
   });
 
   it('posts A’s officer’s closing update to B, and does not bring it back to A as B’s', async () => {
-    await a.app.cases.update(await actorIn(a, aCredentials, 'officer'), aReference, {
+    await a.app.cases.update(actorOf(aStaff.officer!), aReference, {
       status: 'fixed',
       publicUpdate: 'Filled and sealed this morning.',
     });
@@ -218,7 +205,8 @@ describeEachEngine('two Civicdesk installations over Open311', (getDatabase, eng
       ['A repair crew is booked for Tuesday.', 'integration'],
       ['Filled and sealed this morning.', 'staff'],
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Whatever A was to send has been sent: a second email would be in by now.
+    await outboxSettled(a.app.db);
     const summaries = smtp.received.filter(
       (m) =>
         m.envelope.to.includes('rosa@example.org') &&

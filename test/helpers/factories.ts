@@ -13,6 +13,9 @@
  * one database.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database, StaffRole } from '../../src/db/database.js';
@@ -20,7 +23,7 @@ import { buildDomain, type Domain } from '../../src/domain.js';
 import { importAreas, type AreaKind } from '../../src/modules/areas/areas.service.js';
 import type { CalendarSummary } from '../../src/modules/calendars/calendars.service.js';
 import type { Body, Team } from '../../src/modules/organisations/organisations.service.js';
-import type { ReportSubmission } from '../../src/modules/cases/index.js';
+import type { Actor, ReportSubmission } from '../../src/modules/cases/index.js';
 import type { RuleInput } from '../../src/modules/routing/routing.service.js';
 import type { Question } from '../../src/modules/services/service-definition.js';
 import type { Service } from '../../src/modules/services/services.service.js';
@@ -147,6 +150,7 @@ export interface NewServiceInput {
   code?: string;
   name?: string;
   group?: string;
+  keywords?: string[];
   questions?: Question[];
   timescale?: Timescale;
   calendar?: string;
@@ -165,7 +169,7 @@ export async function newService(target: Target, input: NewServiceInput): Promis
     name: input.name ?? `Service ${code}`,
     group: input.group ?? 'Test services',
     description: '',
-    keywords: [],
+    keywords: input.keywords ?? [],
     isPublic: input.isPublic ?? true,
     active: input.active ?? true,
     offeredBy: (input.offeredBy ?? [input.body]).map((b) => b.code),
@@ -256,6 +260,43 @@ export async function newStaff(
   });
   if (created.outcome !== 'created') throw new Error(created.message);
   return { id: created.id, email, name, role: input.role, password, body: input.body, team: input.team };
+}
+
+/**
+ * A street in the gazetteer (its place search), through the same CSV import `civicdesk import-streets`
+ * uses: points along a line from `from` to `to` ([lon, lat]).
+ */
+export async function newStreet(
+  target: Target,
+  input: { name: string; locality: string; from: [number, number]; to: [number, number] },
+): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'civicdesk-street-'));
+  try {
+    const file = path.join(dir, 'streets.csv');
+    const points = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+      const lon = input.from[0] + (input.to[0] - input.from[0]) * f;
+      const lat = input.from[1] + (input.to[1] - input.from[1]) * f;
+      return `"${input.name}","${input.locality}",${lon.toFixed(6)},${lat.toFixed(6)}`;
+    });
+    fs.writeFileSync(file, `street,locality,lon,lat\n${points.join('\n')}\n`);
+    await reach(target).domain.gazetteer.importStreets(file, {
+      nameField: 'street',
+      localityField: 'locality',
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A member of staff as the case core's services take them (acting on a case without a browser). */
+export function actorOf(staff: TestStaff): Actor {
+  return {
+    id: staff.id,
+    name: staff.name,
+    role: staff.role,
+    bodyId: staff.body.id,
+    teamId: staff.team?.id ?? null,
+  };
 }
 
 /**
