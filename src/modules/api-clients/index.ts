@@ -6,6 +6,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { registerApiClientRoutes } from './api-clients.routes.js';
 
+export { authenticateKey, bearerKey, IdempotencyHeaders, idempotentWrite } from './api-auth.js';
+export type { ApiClient, ApiClientsService } from './api-clients.service.js';
+
 const apiClientsModule: FastifyPluginAsync = async (app) => {
   app.adminNavigation.add({ label: 'API keys', href: '/admin/api-clients', order: 100 });
   await registerApiClientRoutes(app);

@@ -121,6 +121,8 @@ export async function startInboundEmail(app: FastifyInstance): Promise<RunningTr
 }
 
 export { caseDeliverySubscriber, open311UpdatesSubscriber } from './delivery.jobs.js';
+/** How case statuses read in Open311, both ways (also used by the Open311 server). */
+export { OUR_STATUS_TO_EXTENDED, ourStatusFor } from './open311/open311-client.js';
 
 const deliveryModule: FastifyPluginAsync = async (app) => {
   app.adminNavigation.add({ label: 'Delivery', href: '/admin/delivery', order: 60 });
