@@ -5,22 +5,7 @@ import tseslint from 'typescript-eslint';
 
 // Modules whose files other modules still import directly, not through index.ts: the list to shrink
 // (nothing may be added to it). Every other module is reached only through its index.ts.
-const STILL_IMPORTED_DIRECTLY = [
-  'services',
-  'organisations',
-  'contacts',
-  'staff',
-  'api-clients',
-  'casework',
-  'photos',
-  'delivery',
-  'calendars',
-  'routing',
-  'webhooks',
-  'gazetteer',
-  'response-templates',
-  'catalogue',
-];
+const STILL_IMPORTED_DIRECTLY = ['services', 'organisations', 'contacts', 'staff', 'casework'];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'dist/', 'scratch/', 'src/client/vendor/'] },

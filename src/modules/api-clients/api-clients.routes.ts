@@ -1,14 +1,13 @@
 /**
  * Admin pages for API clients (other systems that call the JSON API or Open311), inside the admin layout
- * (registered by the admin module):
+ * (registered by the module's plugin, index.ts):
  *
  *   GET       /admin/api-clients              named clients: what each may do, services, body, last use
  *   GET, POST /admin/api-clients/new          add a client (its key is shown once)
  *   POST      /admin/api-clients/:id/revoke   revoke a client's key (it stops working at once)
  */
-import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
-import type { RenderAdminPage } from '../../infra/admin/index.js';
 import { boundedField } from '../../infra/admin/index.js';
 import { buttonForm, typed } from '../../infra/typed-routes.js';
 import { formatDateTime } from '../../lib/dates.js';
@@ -16,7 +15,7 @@ import { AppError } from '../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../lib/forms.js';
 import { SCOPE_LABELS, SCOPES, type ClientInput, type KeyAdmin } from './api-clients.service.js';
 
-const VIEWS = '../../api-clients/views/';
+const VIEWS = 'api-clients/views/';
 const list = Type.Optional(
   Type.Union([
     Type.String({ maxLength: 100 }),
@@ -49,11 +48,9 @@ function readForm(body: Static<typeof clientForm>): ClientInput {
   };
 }
 
-export async function registerApiClientRoutes(
-  instance: FastifyInstance,
-  { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
-): Promise<void> {
+export async function registerApiClientRoutes(instance: FastifyInstance): Promise<void> {
   const app = typed(instance);
+  const render = app.renderAdminPage;
   const { apiClients, domain } = app;
 
   async function formView(values: ClientInput, errors?: FormErrors) {
@@ -93,7 +90,6 @@ export async function registerApiClientRoutes(
   app.get(
     '/admin/api-clients',
     {
-      ...adminOnly,
       schema: { querystring: Type.Object({ revoked: Type.Optional(Type.String({ maxLength: 64 })) }) },
     },
     async (request, reply) => {
@@ -125,7 +121,7 @@ export async function registerApiClientRoutes(
     },
   );
 
-  app.get('/admin/api-clients/new', adminOnly, async (request, reply) =>
+  app.get('/admin/api-clients/new', async (request, reply) =>
     render(
       request,
       reply,
@@ -141,29 +137,25 @@ export async function registerApiClientRoutes(
     ),
   );
 
-  app.post(
-    '/admin/api-clients/new',
-    { ...adminOnly, schema: { body: clientForm } },
-    async (request, reply) => {
-      const values = readForm(request.body);
-      try {
-        const { client, key } = await apiClients.createByAdmin(actorOf(request), values);
-        // Shown in this response only: not in a URL, not kept in the session, not cached.
-        reply.header('cache-control', 'no-store');
-        return render(request, reply, `${VIEWS}key.njk`, { client, key });
-      } catch (error) {
-        if (!(error instanceof AppError) || error.code !== 'validation_failed') throw error;
-        const errors = new FormErrors();
-        for (const problem of error.fieldErrors) errors.add(problem.field, problem.message);
-        reply.status(400);
-        return render(request, reply, `${VIEWS}client-form.njk`, await formView(values, errors));
-      }
-    },
-  );
+  app.post('/admin/api-clients/new', { schema: { body: clientForm } }, async (request, reply) => {
+    const values = readForm(request.body);
+    try {
+      const { client, key } = await apiClients.createByAdmin(actorOf(request), values);
+      // Shown in this response only: not in a URL, not kept in the session, not cached.
+      reply.header('cache-control', 'no-store');
+      return render(request, reply, `${VIEWS}key.njk`, { client, key });
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'validation_failed') throw error;
+      const errors = new FormErrors();
+      for (const problem of error.fieldErrors) errors.add(problem.field, problem.message);
+      reply.status(400);
+      return render(request, reply, `${VIEWS}client-form.njk`, await formView(values, errors));
+    }
+  });
 
   app.post(
     '/admin/api-clients/:id/revoke',
-    { ...adminOnly, schema: { params: idParams, body: buttonForm } },
+    { schema: { params: idParams, body: buttonForm } },
     async (request, reply) => {
       const client = await apiClients.revokeByAdmin(actorOf(request), request.params.id);
       return reply.redirect(`/admin/api-clients?revoked=${client.id}`, 303);

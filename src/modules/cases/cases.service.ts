@@ -16,10 +16,10 @@ import { CLOSING_STATUSES, isPriority, PRIORITY_LABELS, STATUS_LABELS } from '..
 import { AppError } from '../../lib/errors.js';
 import { formatDateTime } from '../../lib/dates.js';
 import { dueDate } from '../../lib/working-time.js';
-import type { CalendarsService } from '../calendars/calendars.service.js';
+import type { CalendarsService } from '../calendars/index.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
-import type { RoutingService } from '../routing/routing.service.js';
+import type { RoutingService } from '../routing/index.js';
 import type { ServicesService } from '../services/services.service.js';
 import type { StaffDirectory } from '../staff/staff-directory.js';
 import { audit } from '../audit/index.js';

@@ -20,7 +20,7 @@ import { formatDateTime } from '../../lib/dates.js';
 import { generateReference } from '../../lib/reference.js';
 import { looksLikeEmail, type ContactsService } from '../contacts/contacts.service.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
-import type { RoutingService } from '../routing/routing.service.js';
+import type { RoutingService } from '../routing/index.js';
 import { checkAnswers } from '../services/answers.js';
 import type { Service, ServicesService } from '../services/services.service.js';
 import * as repo from './cases.repository.js';

@@ -9,7 +9,7 @@ import type { CaseStatus, Database } from '../../db/database.js';
 import { enqueueEmail } from '../../infra/mailer/email.jobs.js';
 import type { Jobs } from '../../infra/jobs/jobs.js';
 import { textToHtml } from '../../lib/email-template.js';
-import { boxAround, distanceMetres } from '../gazetteer/distance.js';
+import { boxAround, distanceMetres } from '../gazetteer/index.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
 import type { ServicesService } from '../services/services.service.js';

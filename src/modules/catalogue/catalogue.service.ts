@@ -13,10 +13,10 @@ import YAML from 'yaml';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
-import type { CalendarsService } from '../calendars/calendars.service.js';
+import type { CalendarsService } from '../calendars/index.js';
 import * as organisations from '../organisations/organisations.repository.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
-import type { RoutingService } from '../routing/routing.service.js';
+import type { RoutingService } from '../routing/index.js';
 import type { ServicesService } from '../services/services.service.js';
 import { Catalogue } from './catalogue.schema.js';
 

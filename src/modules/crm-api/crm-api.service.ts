@@ -14,7 +14,7 @@
 import type { Kysely } from 'kysely';
 import type { CaseStatus, Database } from '../../db/database.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
-import type { ApiClient } from '../api-clients/api-clients.service.js';
+import type { ApiClient } from '../api-clients/index.js';
 import type { Actor, CaseSnapshot, CasesService } from '../cases/index.js';
 import { STATUS_LABELS } from '../../lib/case-status.js';
 import { crmCaseView } from '../webhooks/index.js';

@@ -13,8 +13,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
-import { authenticateKey, IdempotencyHeaders, idempotentWrite } from '../api-clients/api-auth.js';
-import type { ApiClient } from '../api-clients/api-clients.service.js';
+import { authenticateKey, IdempotencyHeaders, idempotentWrite } from '../api-clients/index.js';
+import type { ApiClient } from '../api-clients/index.js';
 import { CrmApiService, MAX_PAGE } from './crm-api.service.js';
 import { apiDocsView } from './api-docs.js';
 

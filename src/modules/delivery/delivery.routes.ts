@@ -1,6 +1,6 @@
 /**
  * Admin: where bodies' cases are delivered, deliveries that failed, and replies that could not be
- * matched to a case. Registered by the admin module (src/modules/admin/index.ts) inside its layout.
+ * matched to a case. Registered by the delivery module's plugin (index.ts), inside the admin layout.
  *
  *   GET       /admin/delivery                          targets, failing deliveries with "Retry now"
  *   GET, POST /admin/delivery/new                      add an email target
@@ -8,9 +8,8 @@
  *   POST      /admin/delivery/deliveries/:id/retry     send a failed delivery again now
  *   GET       /admin/delivery/inbound                  email to the reply address that was not threaded
  */
-import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
-import type { RenderAdminPage } from '../../infra/admin/index.js';
 import { boundedField } from '../../infra/admin/index.js';
 import { buttonForm, typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
@@ -31,8 +30,7 @@ const targetForm = Type.Object({
 });
 const idParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
-/** The admin module renders from admin/views; this module's templates live beside it. */
-const VIEWS = '../../delivery/views/';
+const VIEWS = 'delivery/views/';
 
 const SAVED: Record<string, string> = {
   added: 'Delivery target added',
@@ -65,11 +63,9 @@ function formErrorsFrom(error: unknown): FormErrors {
   return errors;
 }
 
-export async function registerDeliveryRoutes(
-  instance: FastifyInstance,
-  { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
-): Promise<void> {
+export async function registerDeliveryRoutes(instance: FastifyInstance): Promise<void> {
   const app = typed(instance);
+  const render = app.renderAdminPage;
   const { service: delivery } = app.delivery;
   const { domain } = app;
 
@@ -116,7 +112,6 @@ export async function registerDeliveryRoutes(
   app.get(
     '/admin/delivery',
     {
-      ...adminOnly,
       schema: { querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 20 })) }) },
     },
     async (request, reply) => {
@@ -145,7 +140,7 @@ export async function registerDeliveryRoutes(
     },
   );
 
-  app.get('/admin/delivery/new', adminOnly, async (request, reply) =>
+  app.get('/admin/delivery/new', async (request, reply) =>
     render(request, reply, `${VIEWS}target-form.njk`, {
       isNew: true,
       ...(await formView({
@@ -159,7 +154,7 @@ export async function registerDeliveryRoutes(
     }),
   );
 
-  app.post('/admin/delivery/new', { ...adminOnly, schema: { body: targetForm } }, async (request, reply) => {
+  app.post('/admin/delivery/new', { schema: { body: targetForm } }, async (request, reply) => {
     const values = readTargetForm(request.body);
     try {
       await delivery.saveEmailTarget(actorOf(request), undefined, values);
@@ -174,34 +169,30 @@ export async function registerDeliveryRoutes(
     }
   });
 
-  app.get(
-    '/admin/delivery/targets/:id',
-    { ...adminOnly, schema: { params: idParams } },
-    async (request, reply) => {
-      const target = await delivery.target(actorOf(request), request.params.id);
-      const [bodies, services] = await Promise.all([
-        domain.organisations.bodies(),
-        domain.services.list({ activeOnly: false }),
-      ]);
-      const settings = emailSettings(target.settings);
-      return render(request, reply, `${VIEWS}target-form.njk`, {
-        isNew: false,
-        target,
-        ...(await formView({
-          bodyCode: bodies.find((b) => b.id === target.body_id)?.code ?? '',
-          serviceCode: services.find((s) => s.id === target.service_id)?.code ?? '',
-          email: settings.email,
-          includeReporterContact: settings.includeReporterContact,
-          attachPhotos: settings.attachPhotos,
-          active: target.active,
-        })),
-      });
-    },
-  );
+  app.get('/admin/delivery/targets/:id', { schema: { params: idParams } }, async (request, reply) => {
+    const target = await delivery.target(actorOf(request), request.params.id);
+    const [bodies, services] = await Promise.all([
+      domain.organisations.bodies(),
+      domain.services.list({ activeOnly: false }),
+    ]);
+    const settings = emailSettings(target.settings);
+    return render(request, reply, `${VIEWS}target-form.njk`, {
+      isNew: false,
+      target,
+      ...(await formView({
+        bodyCode: bodies.find((b) => b.id === target.body_id)?.code ?? '',
+        serviceCode: services.find((s) => s.id === target.service_id)?.code ?? '',
+        email: settings.email,
+        includeReporterContact: settings.includeReporterContact,
+        attachPhotos: settings.attachPhotos,
+        active: target.active,
+      })),
+    });
+  });
 
   app.post(
     '/admin/delivery/targets/:id',
-    { ...adminOnly, schema: { params: idParams, body: targetForm } },
+    { schema: { params: idParams, body: targetForm } },
     async (request, reply) => {
       const target = await delivery.target(actorOf(request), request.params.id);
       const values = readTargetForm(request.body);
@@ -222,14 +213,14 @@ export async function registerDeliveryRoutes(
 
   app.post(
     '/admin/delivery/deliveries/:id/retry',
-    { ...adminOnly, schema: { params: idParams, body: buttonForm } },
+    { schema: { params: idParams, body: buttonForm } },
     async (request, reply) => {
       await delivery.retryNow(actorOf(request), request.params.id);
       return reply.redirect('/admin/delivery?saved=retried', 303);
     },
   );
 
-  app.get('/admin/delivery/inbound', adminOnly, async (request, reply) => {
+  app.get('/admin/delivery/inbound', async (request, reply) => {
     const rows = await delivery.unmatchedInbound(actorOf(request));
     return render(request, reply, `${VIEWS}inbound.njk`, {
       rows,

@@ -1,15 +1,18 @@
 /**
  * The delivery module: sending cases to bodies' own destinations (email now; Open311 plugs in as
  * another DeliveryMethod) and taking their email replies back. buildApp calls `createDelivery` once;
- * the background process calls `startInboundEmail`; the admin pages are in delivery.routes.ts.
+ * the background process calls `startInboundEmail`; its plugin registers the admin pages
+ * (delivery.routes.ts, and open311/open311.routes.ts for Open311 targets).
  */
-import type { FastifyBaseLogger as Logger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger as Logger, FastifyInstance, FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import type { Jobs } from '../../infra/jobs/jobs.js';
 import type { CasesService } from '../cases/index.js';
 import type { Mailer } from '../../infra/mailer/mailer.js';
+import { registerDeliveryRoutes } from './delivery.routes.js';
 import { DeliveryService } from './delivery.service.js';
 import { EmailDelivery, type PhotoReader } from './email-delivery.js';
 import { InboundEmail } from './inbound.js';
@@ -18,6 +21,7 @@ import { ReplyAddresses } from './reply-token.js';
 import { SecretBox } from '../staff/secret-box.js';
 import { API_KEY_PURPOSE, Open311Delivery } from './open311/open311-delivery.js';
 import { Open311Updates, type ApplyUpdate } from './open311/open311-updates.js';
+import { registerOpen311TargetRoutes } from './open311/open311.routes.js';
 
 export interface Delivery {
   service: DeliveryService;
@@ -117,3 +121,13 @@ export async function startInboundEmail(app: FastifyInstance): Promise<RunningTr
 }
 
 export { caseDeliverySubscriber, open311UpdatesSubscriber } from './delivery.jobs.js';
+/** How case statuses read in Open311, both ways (also used by the Open311 server). */
+export { OUR_STATUS_TO_EXTENDED, ourStatusFor } from './open311/open311-client.js';
+
+const deliveryModule: FastifyPluginAsync = async (app) => {
+  app.adminNavigation.add({ label: 'Delivery', href: '/admin/delivery', order: 60 });
+  await registerDeliveryRoutes(app);
+  await registerOpen311TargetRoutes(app);
+};
+
+export default fp(deliveryModule, { name: 'delivery', dependencies: ['admin-shell'] });

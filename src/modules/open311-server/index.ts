@@ -20,7 +20,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
-import { readMultipartForm, type MultipartForm } from '../photos/photos.routes.js';
+import { readMultipartForm, type MultipartForm } from '../photos/index.js';
 import {
   CONTENT_TYPES,
   createdNode,

@@ -5,11 +5,11 @@
 import type { CaseStatus } from '../../db/database.js';
 import { CLOSING_STATUSES } from '../../lib/case-status.js';
 import { AppError } from '../../lib/errors.js';
-import type { ApiClientsService } from '../api-clients/api-clients.service.js';
+import type { ApiClientsService } from '../api-clients/index.js';
 import type { IntakeService, IntegrationUpdate } from '../cases/index.js';
-import { OUR_STATUS_TO_EXTENDED } from '../delivery/open311/open311-client.js';
-import type { GazetteerService } from '../gazetteer/gazetteer.service.js';
-import type { PhotoService } from '../photos/photos.service.js';
+import { OUR_STATUS_TO_EXTENDED } from '../delivery/index.js';
+import type { GazetteerService } from '../gazetteer/index.js';
+import type { PhotoService } from '../photos/index.js';
 import type { Service, ServicesService } from '../services/services.service.js';
 
 /** The spec's default window for GET requests, and its most. */

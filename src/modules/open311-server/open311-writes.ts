@@ -8,8 +8,8 @@ import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
-import type { ApiClient } from '../api-clients/api-clients.service.js';
-import { ourStatusFor } from '../delivery/open311/open311-client.js';
+import type { ApiClient } from '../api-clients/index.js';
+import { ourStatusFor } from '../delivery/index.js';
 import type { Open311Created } from './open311-format.js';
 import {
   attributes,

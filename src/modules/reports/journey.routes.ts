@@ -15,8 +15,7 @@ import { mountJourney, type JourneyChannel } from '../../infra/journey/engine.js
 import { buttonForm, typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import { asText, FormErrors } from '../../lib/forms.js';
-import { formatFileSize } from '../photos/photo-processing.js';
-import { readMultipartForm } from '../photos/photos.routes.js';
+import { formatFileSize, readMultipartForm } from '../photos/index.js';
 import type { Service } from '../services/services.service.js';
 import { trackedCases, viewModel } from './index.js';
 import { JOURNEY_KEY, newJourney, readJourney, STEP_PATHS, stepPath, type JourneyState } from './journey.js';

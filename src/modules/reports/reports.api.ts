@@ -8,8 +8,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
-import type { ApiClient, ApiClientsService } from '../api-clients/api-clients.service.js';
-import { bearerKey, IdempotencyHeaders } from '../api-clients/api-auth.js';
+import type { ApiClient, ApiClientsService } from '../api-clients/index.js';
+import { bearerKey, IdempotencyHeaders } from '../api-clients/index.js';
 import type { IntakeService, SubmitResult } from '../cases/index.js';
 
 declare module 'fastify' {

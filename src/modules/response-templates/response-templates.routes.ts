@@ -1,14 +1,14 @@
 /**
- * Admin pages for response templates, inside the admin layout (registered by the admin module):
+ * Admin pages for response templates, inside the admin layout (registered by the module's plugin,
+ * index.ts):
  *
  *   GET       /admin/response-templates              the list
  *   GET, POST /admin/response-templates/new          add one
  *   GET, POST /admin/response-templates/:id          change one
  *   POST      /admin/response-templates/:id/delete   delete one
  */
-import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
-import type { RenderAdminPage } from '../../infra/admin/index.js';
 import { boundedField } from '../../infra/admin/index.js';
 import { buttonForm, typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
@@ -20,7 +20,7 @@ import {
   type TemplateAdmin,
 } from './response-templates.service.js';
 
-const VIEWS = '../../response-templates/views/';
+const VIEWS = 'response-templates/views/';
 const templateForm = Type.Object({
   name: boundedField,
   setsStatus: boundedField,
@@ -47,11 +47,9 @@ const placeholderHint =
     .map(([name, meaning]) => `<code>{{${name}}}</code> (${escapeHtml(meaning)})`)
     .join(', ');
 
-export async function registerResponseTemplateRoutes(
-  instance: FastifyInstance,
-  { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
-): Promise<void> {
+export async function registerResponseTemplateRoutes(instance: FastifyInstance): Promise<void> {
   const app = typed(instance);
+  const render = app.renderAdminPage;
   const templates = app.responseTemplates;
 
   function formView(values: ResponseTemplateInput, extra: Record<string, unknown>, errors?: FormErrors) {
@@ -89,7 +87,6 @@ export async function registerResponseTemplateRoutes(
   app.get(
     '/admin/response-templates',
     {
-      ...adminOnly,
       schema: { querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 20 })) }) },
     },
     async (request, reply) => {
@@ -107,7 +104,7 @@ export async function registerResponseTemplateRoutes(
     },
   );
 
-  app.get('/admin/response-templates/new', adminOnly, async (request, reply) =>
+  app.get('/admin/response-templates/new', async (request, reply) =>
     render(
       request,
       reply,
@@ -116,44 +113,36 @@ export async function registerResponseTemplateRoutes(
     ),
   );
 
-  app.post(
-    '/admin/response-templates/new',
-    { ...adminOnly, schema: { body: templateForm } },
-    async (request, reply) => {
-      const values = readForm(request.body);
-      try {
-        await templates.save(actorOf(request), undefined, values);
-        return reply.redirect('/admin/response-templates?saved=added', 303);
-      } catch (error) {
-        const errors = formErrors(error);
-        reply.status(400);
-        return render(request, reply, `${VIEWS}template-form.njk`, formView(values, { isNew: true }, errors));
-      }
-    },
-  );
+  app.post('/admin/response-templates/new', { schema: { body: templateForm } }, async (request, reply) => {
+    const values = readForm(request.body);
+    try {
+      await templates.save(actorOf(request), undefined, values);
+      return reply.redirect('/admin/response-templates?saved=added', 303);
+    } catch (error) {
+      const errors = formErrors(error);
+      reply.status(400);
+      return render(request, reply, `${VIEWS}template-form.njk`, formView(values, { isNew: true }, errors));
+    }
+  });
 
-  app.get(
-    '/admin/response-templates/:id',
-    { ...adminOnly, schema: { params: idParams } },
-    async (request, reply) => {
-      const id = request.params.id;
-      const template = await templates.get(id);
-      if (!template) throw new AppError('not_found', 'There is no such response template');
-      return render(
-        request,
-        reply,
-        `${VIEWS}template-form.njk`,
-        formView(
-          { name: template.name, setsStatus: template.setsStatus ?? '', body: template.body },
-          { isNew: false, templateId: id },
-        ),
-      );
-    },
-  );
+  app.get('/admin/response-templates/:id', { schema: { params: idParams } }, async (request, reply) => {
+    const id = request.params.id;
+    const template = await templates.get(id);
+    if (!template) throw new AppError('not_found', 'There is no such response template');
+    return render(
+      request,
+      reply,
+      `${VIEWS}template-form.njk`,
+      formView(
+        { name: template.name, setsStatus: template.setsStatus ?? '', body: template.body },
+        { isNew: false, templateId: id },
+      ),
+    );
+  });
 
   app.post(
     '/admin/response-templates/:id',
-    { ...adminOnly, schema: { params: idParams, body: templateForm } },
+    { schema: { params: idParams, body: templateForm } },
     async (request, reply) => {
       const id = request.params.id;
       const values = readForm(request.body);
@@ -175,7 +164,7 @@ export async function registerResponseTemplateRoutes(
 
   app.post(
     '/admin/response-templates/:id/delete',
-    { ...adminOnly, schema: { params: idParams, body: buttonForm } },
+    { schema: { params: idParams, body: buttonForm } },
     async (request, reply) => {
       await templates.remove(actorOf(request), request.params.id);
       return reply.redirect('/admin/response-templates?saved=deleted', 303);

@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { dueDate, describeTimescale, isOutOfHours } from '../../lib/working-time.js';
-import type { CalendarsService } from '../calendars/calendars.service.js';
+import type { CalendarsService } from '../calendars/index.js';
 import type { Body, OrganisationsService, Team } from '../organisations/organisations.service.js';
 import { stopFor } from '../services/service-definition.js';
 import type { Service, ServicesService } from '../services/services.service.js';

@@ -1,12 +1,16 @@
 /**
  * The webhooks module: buildApp calls `createWebhooks` once (it registers the delivery job on the
- * outbox); its case-event subscriber (webhooks.jobs.ts) turns case events into webhook events; the admin pages are in webhooks.routes.ts. Receivers check signatures with
+ * outbox); its case-event subscriber (webhooks.jobs.ts) turns case events into webhook events; its plugin
+ * registers the admin pages (webhooks.routes.ts). Receivers check signatures with
  * `verifyWebhookSignature` (signature.ts).
  */
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import type { Jobs } from '../../infra/jobs/jobs.js';
+import { registerWebhookRoutes } from './webhooks.routes.js';
 import { DEFAULT_WEBHOOK_SETTINGS, WebhooksService, type WebhookSettings } from './webhooks.service.js';
 
 export { verifyWebhookSignature, signWebhook, SIGNATURE_HEADER } from './signature.js';
@@ -40,3 +44,10 @@ export function createWebhooks(parts: {
   service.register();
   return service;
 }
+
+const webhooksModule: FastifyPluginAsync = async (app) => {
+  app.adminNavigation.add({ label: 'Webhooks', href: '/admin/webhooks', order: 90 });
+  await registerWebhookRoutes(app);
+};
+
+export default fp(webhooksModule, { name: 'webhooks', dependencies: ['admin-shell'] });

@@ -1,6 +1,6 @@
 /**
- * Admin: webhook endpoints and their delivery logs. Registered by the admin module
- * (src/modules/admin/index.ts) inside its layout.
+ * Admin: webhook endpoints and their delivery logs. Registered by the webhooks module's
+ * plugin (index.ts), inside the admin layout.
  *
  *   GET       /admin/webhooks                                   endpoints, with failures and backlog
  *   GET, POST /admin/webhooks/new                               add an endpoint (the secret is shown once)
@@ -10,9 +10,8 @@
  *   POST      /admin/webhooks/:id/ping                          send a test event
  *   POST      /admin/webhooks/:id/deliveries/:delivery/redeliver send an event again
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
-import type { RenderAdminPage } from '../../infra/admin/index.js';
 import { boundedField } from '../../infra/admin/index.js';
 import { buttonForm, typed } from '../../infra/typed-routes.js';
 import { formatDateTime } from '../../lib/dates.js';
@@ -39,8 +38,7 @@ const deliveryParams = Type.Object({
   delivery: Type.String({ maxLength: 64 }),
 });
 
-/** The admin module renders from admin/views; this module's templates live beside it. */
-const VIEWS = '../../webhooks/views/';
+const VIEWS = 'webhooks/views/';
 
 const SAVED: Record<string, string> = {
   changed: 'Changes to the endpoint saved',
@@ -85,11 +83,9 @@ function formErrorsFrom(error: unknown): FormErrors {
   return errors;
 }
 
-export async function registerWebhookRoutes(
-  instance: FastifyInstance,
-  { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
-): Promise<void> {
+export async function registerWebhookRoutes(instance: FastifyInstance): Promise<void> {
   const app = typed(instance);
+  const render = app.renderAdminPage;
   const { webhooks } = app;
   const { domain } = app;
   const pathOf = (id: string) => `/admin/webhooks/${id}`;
@@ -139,7 +135,7 @@ export async function registerWebhookRoutes(
     return render(request, reply, `${VIEWS}secret.njk`, { endpoint: { id, name, href: pathOf(id) }, secret });
   }
 
-  app.get('/admin/webhooks', adminOnly, async (request, reply) => {
+  app.get('/admin/webhooks', async (request, reply) => {
     const endpoints = await webhooks.endpoints(actorOf(request));
     return render(request, reply, `${VIEWS}endpoints.njk`, {
       endpoints: endpoints.map((e) => ({
@@ -155,36 +151,31 @@ export async function registerWebhookRoutes(
     });
   });
 
-  app.get('/admin/webhooks/new', adminOnly, async (request, reply) =>
+  app.get('/admin/webhooks/new', async (request, reply) =>
     render(request, reply, `${VIEWS}endpoint-form.njk`, {
       isNew: true,
       ...(await formView({ name: '', url: '', bodyCode: '', serviceCode: '', events: [...EVENT_TYPES] })),
     }),
   );
 
-  app.post(
-    '/admin/webhooks/new',
-    { ...adminOnly, schema: { body: endpointForm } },
-    async (request, reply) => {
-      const values = readForm(request.body);
-      try {
-        const { id, secret } = await webhooks.create(actorOf(request), values);
-        return showSecret(request, reply, id, values.name, secret);
-      } catch (error) {
-        const errors = formErrorsFrom(error);
-        reply.status(400);
-        return render(request, reply, `${VIEWS}endpoint-form.njk`, {
-          isNew: true,
-          ...(await formView(values, errors)),
-        });
-      }
-    },
-  );
+  app.post('/admin/webhooks/new', { schema: { body: endpointForm } }, async (request, reply) => {
+    const values = readForm(request.body);
+    try {
+      const { id, secret } = await webhooks.create(actorOf(request), values);
+      return showSecret(request, reply, id, values.name, secret);
+    } catch (error) {
+      const errors = formErrorsFrom(error);
+      reply.status(400);
+      return render(request, reply, `${VIEWS}endpoint-form.njk`, {
+        isNew: true,
+        ...(await formView(values, errors)),
+      });
+    }
+  });
 
   app.get(
     '/admin/webhooks/:id',
     {
-      ...adminOnly,
       schema: {
         params: idParams,
         querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 20 })) }),
@@ -228,29 +219,25 @@ export async function registerWebhookRoutes(
     },
   );
 
-  app.get(
-    '/admin/webhooks/:id/edit',
-    { ...adminOnly, schema: { params: idParams } },
-    async (request, reply) => {
-      const endpoint = await webhooks.endpoint(actorOf(request), request.params.id);
-      return render(request, reply, `${VIEWS}endpoint-form.njk`, {
-        isNew: false,
-        endpoint: { ...endpoint, href: pathOf(endpoint.id) },
-        ...(await formView({
-          name: endpoint.name,
-          url: endpoint.url,
-          bodyCode: endpoint.body_code ?? '',
-          serviceCode: endpoint.service_code ?? '',
-          events: endpoint.events,
-          active: endpoint.active,
-        })),
-      });
-    },
-  );
+  app.get('/admin/webhooks/:id/edit', { schema: { params: idParams } }, async (request, reply) => {
+    const endpoint = await webhooks.endpoint(actorOf(request), request.params.id);
+    return render(request, reply, `${VIEWS}endpoint-form.njk`, {
+      isNew: false,
+      endpoint: { ...endpoint, href: pathOf(endpoint.id) },
+      ...(await formView({
+        name: endpoint.name,
+        url: endpoint.url,
+        bodyCode: endpoint.body_code ?? '',
+        serviceCode: endpoint.service_code ?? '',
+        events: endpoint.events,
+        active: endpoint.active,
+      })),
+    });
+  });
 
   app.post(
     '/admin/webhooks/:id/edit',
-    { ...adminOnly, schema: { params: idParams, body: endpointForm } },
+    { schema: { params: idParams, body: endpointForm } },
     async (request, reply) => {
       const actor = actorOf(request);
       const endpoint = await webhooks.endpoint(actor, request.params.id);
@@ -272,7 +259,7 @@ export async function registerWebhookRoutes(
 
   app.post(
     '/admin/webhooks/:id/secret',
-    { ...adminOnly, schema: { params: idParams, body: buttonForm } },
+    { schema: { params: idParams, body: buttonForm } },
     async (request, reply) => {
       const actor = actorOf(request);
       const endpoint = await webhooks.endpoint(actor, request.params.id);
@@ -283,7 +270,7 @@ export async function registerWebhookRoutes(
 
   app.post(
     '/admin/webhooks/:id/ping',
-    { ...adminOnly, schema: { params: idParams, body: buttonForm } },
+    { schema: { params: idParams, body: buttonForm } },
     async (request, reply) => {
       const { id } = request.params;
       await webhooks.ping(actorOf(request), id);
@@ -293,7 +280,7 @@ export async function registerWebhookRoutes(
 
   app.post(
     '/admin/webhooks/:id/deliveries/:delivery/redeliver',
-    { ...adminOnly, schema: { params: deliveryParams, body: buttonForm } },
+    { schema: { params: deliveryParams, body: buttonForm } },
     async (request, reply) => {
       const { id, delivery } = request.params;
       await webhooks.redeliver(actorOf(request), id, delivery);

@@ -1,13 +1,12 @@
 /**
- * Admin pages for Open311 targets, inside the admin layout (registered by the admin module beside the
- * delivery module's own pages, which list every target and failed delivery):
+ * Admin pages for Open311 targets, inside the admin layout (registered by the delivery module's plugin
+ * beside its own pages, which list every target and failed delivery):
  *
  *   GET, POST /admin/delivery/open311/new    add an Open311 target
  *   GET, POST /admin/delivery/open311/:id    change or turn off one (a new API key, or keep the old)
  */
-import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
-import type { RenderAdminPage } from '../../../infra/admin/index.js';
 import { boundedField } from '../../../infra/admin/index.js';
 import { typed } from '../../../infra/typed-routes.js';
 import { pollState } from './open311.repository.js';
@@ -20,7 +19,7 @@ import {
   type TargetAdmin,
 } from './open311-targets.js';
 
-const VIEW = '../../delivery/open311/views/open311-target-form.njk';
+const VIEW = 'delivery/views/open311-target-form.njk';
 const targetForm = Type.Object({
   bodyCode: boundedField,
   serviceCode: boundedField,
@@ -59,11 +58,9 @@ function readForm(body: Static<typeof targetForm>): Open311TargetInput {
   };
 }
 
-export async function registerOpen311TargetRoutes(
-  instance: FastifyInstance,
-  { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
-): Promise<void> {
+export async function registerOpen311TargetRoutes(instance: FastifyInstance): Promise<void> {
   const app = typed(instance);
+  const render = app.renderAdminPage;
   const { domain } = app;
   const targets = new Open311Targets(app.db, app.delivery.open311Keys, app.config.isProduction);
 
@@ -120,7 +117,7 @@ export async function registerOpen311TargetRoutes(
     return errors;
   }
 
-  app.get('/admin/delivery/open311/new', adminOnly, async (request, reply) =>
+  app.get('/admin/delivery/open311/new', async (request, reply) =>
     render(
       request,
       reply,
@@ -144,74 +141,66 @@ export async function registerOpen311TargetRoutes(
     ),
   );
 
-  app.post(
-    '/admin/delivery/open311/new',
-    { ...adminOnly, schema: { body: targetForm } },
-    async (request, reply) => {
-      const values = readForm(request.body);
-      try {
-        await targets.save(actorOf(request), undefined, values);
-        return reply.redirect('/admin/delivery?saved=added', 303);
-      } catch (error) {
-        const errors = formErrors(error);
-        reply.status(400);
-        return render(request, reply, VIEW, await page(values, { isNew: true }, errors));
-      }
-    },
-  );
+  app.post('/admin/delivery/open311/new', { schema: { body: targetForm } }, async (request, reply) => {
+    const values = readForm(request.body);
+    try {
+      await targets.save(actorOf(request), undefined, values);
+      return reply.redirect('/admin/delivery?saved=added', 303);
+    } catch (error) {
+      const errors = formErrors(error);
+      reply.status(400);
+      return render(request, reply, VIEW, await page(values, { isNew: true }, errors));
+    }
+  });
 
-  app.get(
-    '/admin/delivery/open311/:id',
-    { ...adminOnly, schema: { params: idParams } },
-    async (request, reply) => {
-      const { row, settings } = await targets.get(actorOf(request), request.params.id);
-      const [bodies, services, poll] = await Promise.all([
-        domain.organisations.bodies(),
-        domain.services.list({ activeOnly: false }),
-        pollState(app.db, row.id),
-      ]);
-      return render(
-        request,
-        reply,
-        VIEW,
-        await page(
-          {
-            bodyCode: bodies.find((b) => b.id === row.body_id)?.code ?? '',
-            serviceCode: services.find((s) => s.id === row.service_id)?.code ?? '',
-            endpoint: settings.endpoint,
-            jurisdictionId: settings.jurisdictionId,
-            apiKey: '',
-            format: settings.format,
-            serviceCodes: formatServiceCodes(settings.serviceCodes),
-            extendedStatuses: settings.extendedStatuses,
-            includeReporterContact: settings.includeReporterContact,
-            pollUpdates: settings.pollUpdates,
-            active: row.active,
-          },
-          {
-            isNew: false,
-            targetId: row.id,
-            pollStatus: poll
-              ? [
-                  {
-                    key: { text: 'Updates fetched up to' },
-                    value: { text: app.views.getFilter('date')(poll.polled_until) },
-                  },
-                  {
-                    key: { text: 'Last fetch' },
-                    value: { text: poll.last_error ? `Failed: ${poll.last_error}` : 'Worked' },
-                  },
-                ]
-              : undefined,
-          },
-        ),
-      );
-    },
-  );
+  app.get('/admin/delivery/open311/:id', { schema: { params: idParams } }, async (request, reply) => {
+    const { row, settings } = await targets.get(actorOf(request), request.params.id);
+    const [bodies, services, poll] = await Promise.all([
+      domain.organisations.bodies(),
+      domain.services.list({ activeOnly: false }),
+      pollState(app.db, row.id),
+    ]);
+    return render(
+      request,
+      reply,
+      VIEW,
+      await page(
+        {
+          bodyCode: bodies.find((b) => b.id === row.body_id)?.code ?? '',
+          serviceCode: services.find((s) => s.id === row.service_id)?.code ?? '',
+          endpoint: settings.endpoint,
+          jurisdictionId: settings.jurisdictionId,
+          apiKey: '',
+          format: settings.format,
+          serviceCodes: formatServiceCodes(settings.serviceCodes),
+          extendedStatuses: settings.extendedStatuses,
+          includeReporterContact: settings.includeReporterContact,
+          pollUpdates: settings.pollUpdates,
+          active: row.active,
+        },
+        {
+          isNew: false,
+          targetId: row.id,
+          pollStatus: poll
+            ? [
+                {
+                  key: { text: 'Updates fetched up to' },
+                  value: { text: app.views.getFilter('date')(poll.polled_until) },
+                },
+                {
+                  key: { text: 'Last fetch' },
+                  value: { text: poll.last_error ? `Failed: ${poll.last_error}` : 'Worked' },
+                },
+              ]
+            : undefined,
+        },
+      ),
+    );
+  });
 
   app.post(
     '/admin/delivery/open311/:id',
-    { ...adminOnly, schema: { params: idParams, body: targetForm } },
+    { schema: { params: idParams, body: targetForm } },
     async (request, reply) => {
       const id = request.params.id;
       const values = readForm(request.body);
