@@ -1,13 +1,8 @@
 /**
  * The administration dashboard (/admin), built from the sections modules add to the admin shell's
- * navigation (src/infra/admin). Every other admin page is registered by its own module, except, for
- * now, the case workflow page (casework/workflow.routes.ts), whose route file still takes a renderer
- * and names its template relative to admin/views. When the casework module registers that page
- * itself, this file keeps only the dashboard.
+ * navigation (src/infra/admin). Every admin page is registered by its own module.
  */
-import path from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { registerWorkflowRoutes } from '../casework/workflow.routes.js';
+import type { FastifyInstance } from 'fastify';
 
 export default async function adminModule(app: FastifyInstance): Promise<void> {
   app.get('/admin', async (request, reply) =>
@@ -15,13 +10,4 @@ export default async function adminModule(app: FastifyInstance): Promise<void> {
       sections: await app.adminNavigation.dashboard(),
     }),
   );
-
-  app.adminNavigation.add({ label: 'Case workflow', href: '/admin/workflow', order: 70 });
-  const legacy = {
-    render: (request: FastifyRequest, reply: FastifyReply, template: string, context?: object) =>
-      app.renderAdminPage(request, reply, path.posix.join('admin/views', template), context),
-    // The admin shell guards every /admin route already.
-    adminOnly: {},
-  };
-  await registerWorkflowRoutes(app, legacy);
 }

@@ -1,12 +1,11 @@
 /**
- * Admin: the case workflow (registered by the admin module, inside its layout).
+ * Admin: the case workflow (the casework module registers it; the admin shell gives it its layout).
  *
  *   GET, POST /admin/workflow   which statuses are in use, and which each may move to
  */
-import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { CaseStatus } from '../../db/database.js';
-import type { RenderAdminPage } from '../../infra/admin/index.js';
 import { ALL_STATUSES, FIRST_STATUS, type Workflow } from '../cases/index.js';
 import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
@@ -16,7 +15,7 @@ import { CLOSING_STATUSES } from '../../lib/case-status.js';
 import { actorOf, formChoices, staffForm } from './casework.routes-support.js';
 import { workflowRows } from './workflow.view-models.js';
 
-const VIEW = '../../casework/views/workflow.njk';
+const VIEW = 'casework/views/workflow.njk';
 
 /** For each status, its "in use" box and the boxes of the statuses a case may move to from it. */
 const workflowForm = staffForm(
@@ -32,17 +31,15 @@ function isStatus(text: string): text is CaseStatus {
   return ALL_STATUSES.some((s) => s === text);
 }
 
-export async function registerWorkflowRoutes(
-  instance: FastifyInstance,
-  { render, adminOnly }: { render: RenderAdminPage; adminOnly: RouteShorthandOptions },
-): Promise<void> {
+/** The case workflow's admin page; the admin shell guards every /admin route. */
+export function registerWorkflowRoutes(instance: FastifyInstance): void {
   const app = typed(instance);
+  const render = app.renderAdminPage;
   const workflow = app.workflow;
 
   app.get(
     '/admin/workflow',
     {
-      ...adminOnly,
       schema: { querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 10 })) }) },
     },
     async (request, reply) =>
@@ -52,7 +49,7 @@ export async function registerWorkflowRoutes(
       }),
   );
 
-  app.post('/admin/workflow', { ...adminOnly, schema: { body: workflowForm } }, async (request, reply) => {
+  app.post('/admin/workflow', { schema: { body: workflowForm } }, async (request, reply) => {
     const body: Record<string, unknown> = request.body;
     const submitted = ALL_STATUSES.map((status) => ({
       status,
