@@ -15,6 +15,11 @@ import { registerEmailJobs } from './infra/mailer/email.jobs.js';
 import type { Mailer } from './infra/mailer/mailer.js';
 import { buildDomain, type Domain } from './domain.js';
 import { ApiClientsService } from './modules/api-clients/api-clients.service.js';
+import { AuditService } from './modules/audit/index.js';
+import { CrmApiService } from './modules/crm-api/crm-api.service.js';
+import { Open311ServerService } from './modules/open311-server/open311-server.service.js';
+import { StaffAdminService } from './modules/staff/staff-admin.service.js';
+import { StaffService, staffSecuritySettings } from './modules/staff/staff.service.js';
 import { CaseworkService } from './modules/casework/casework.service.js';
 import {
   CaseEvents,
@@ -44,6 +49,8 @@ export interface ServiceParts {
   log: Logger;
   /** Override webhook delivery settings (tests shorten the receiver's time limit). */
   webhooks?: { timeoutMs?: number; maxAttempts?: number };
+  /** The clock for staff lockouts, link expiry and TOTP steps (tests move it instead of sleeping). */
+  clock?: () => Date;
 }
 
 export interface Services {
@@ -64,6 +71,16 @@ export interface Services {
   delivery: Delivery;
   /** Who works where: a body's staff, a team's leads. */
   staffDirectory: StaffDirectory;
+  /** Staff identity and sign-in rules (the account, TOTP, lockout, password reset). */
+  staffAccounts: StaffService;
+  /** Staff accounts as administrators manage them (/admin/people). */
+  staffAdmin: StaffAdminService;
+  /** A council CRM's view of its body's cases, and its changes through the case core. */
+  crmApi: CrmApiService;
+  /** The Open311 GeoReport v2 server's answers and writes. */
+  open311Server: Open311ServerService;
+  /** The audit trail as administrators read it. */
+  auditTrail: AuditService;
 }
 
 export function createServices(parts: ServiceParts): Services {
@@ -128,6 +145,8 @@ export function createServices(parts: ServiceParts): Services {
   caseEvents.subscribe(caseDeliverySubscriber(db, jobs));
   caseEvents.subscribe(open311UpdatesSubscriber(db, jobs));
 
+  const apiClients = new ApiClientsService(db, domain);
+  const staffAccounts = new StaffService(db, staffSecuritySettings(config), jobs, { now: parts.clock });
   return {
     domain,
     cases,
@@ -143,11 +162,33 @@ export function createServices(parts: ServiceParts): Services {
       workflow,
     }),
     workflow,
-    apiClients: new ApiClientsService(db, domain),
+    apiClients,
     photos,
     responseTemplates: new ResponseTemplatesService(db),
     webhooks,
     delivery,
     staffDirectory,
+    staffAccounts,
+    staffAdmin: new StaffAdminService(db, {
+      staff: staffAccounts,
+      organisations: domain.organisations,
+      jobs,
+      councilName: config.CIVICDESK_COUNCIL_NAME,
+      baseUrl: config.baseUrl,
+    }),
+    crmApi: new CrmApiService(db, cases, config.baseUrl),
+    open311Server: new Open311ServerService(db, {
+      services: domain.services,
+      gazetteer: domain.gazetteer,
+      intake,
+      apiClients,
+      updateCase: (actor, reference, input) => cases.update(actor, reference, input),
+      photos,
+      nearbyOpen: (point, serviceCode) =>
+        domain.reports.nearbyOpen(point, config.CIVICDESK_DUPLICATE_RADIUS_METRES, { serviceCode, limit: 6 }),
+      baseUrl: config.baseUrl,
+      councilName: config.CIVICDESK_COUNCIL_NAME,
+    }),
+    auditTrail: new AuditService(db),
   };
 }

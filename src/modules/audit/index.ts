@@ -5,7 +5,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { auditRoutes } from './audit.routes.js';
-import { AuditService } from './audit.service.js';
+import type { AuditService } from './audit.service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The audit trail as administrators read it (built by the composition root). */
+    auditTrail: AuditService;
+  }
+}
 
 export { AUDIT_ACTIONS, type AuditAction } from './audit.actions.js';
 export { audit, AuditService, type AuditEntry, type AuditRecord } from './audit.service.js';
@@ -17,7 +24,7 @@ const auditModule: FastifyPluginAsync = async (app) => {
     order: 140,
     dashboard: { describe: () => 'what staff have done, and which cases they have looked at.' },
   });
-  await app.register(auditRoutes, { audit: new AuditService(app.db) });
+  await app.register(auditRoutes, { audit: app.auditTrail });
 };
 
 export default fp(auditModule, { name: 'audit', dependencies: ['admin-shell', 'staff'] });

@@ -15,7 +15,7 @@ import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import { authenticateKey, IdempotencyHeaders, idempotentWrite } from '../api-clients/index.js';
 import type { ApiClient } from '../api-clients/index.js';
-import { CrmApiService, MAX_PAGE } from './crm-api.service.js';
+import { MAX_PAGE, type CrmApiService } from './crm-api.service.js';
 import { apiDocsView } from './api-docs.js';
 
 const Status = Type.Union(
@@ -95,6 +95,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     crmClient: ApiClient | undefined;
   }
+  interface FastifyInstance {
+    /** Built by the composition root (src/services.ts). */
+    crmApi: CrmApiService;
+  }
 }
 
 /**
@@ -107,7 +111,7 @@ function teamNamed<T extends { team: { code: string; name: string | null } | nul
 
 export default async function crmApi(instance: FastifyInstance): Promise<void> {
   const app = typed(instance);
-  const service = new CrmApiService(app.db, app.cases, app.config.baseUrl);
+  const service = app.crmApi;
   app.decorateRequest('crmClient', undefined);
   const requireScope = (scope: string) => async (request: FastifyRequest) => {
     request.crmClient = await authenticateKey(app.apiClients, request, scope);

@@ -22,6 +22,7 @@ import { SecretBox } from '../staff/secret-box.js';
 import { API_KEY_PURPOSE, Open311Delivery } from './open311/open311-delivery.js';
 import { Open311Updates, type ApplyUpdate } from './open311/open311-updates.js';
 import { registerOpen311TargetRoutes } from './open311/open311.routes.js';
+import { Open311Targets } from './open311/open311-targets.js';
 
 export interface Delivery {
   service: DeliveryService;
@@ -31,6 +32,8 @@ export interface Delivery {
   open311: Open311Updates;
   /** Seals Open311 targets' API keys (bound to the target's id). */
   open311Keys: SecretBox;
+  /** Open311 endpoints as admins set them up (/admin/delivery/open311). */
+  open311Targets: Open311Targets;
 }
 
 declare module 'fastify' {
@@ -95,7 +98,8 @@ export function createDelivery(parts: {
     },
     parts.cases,
   );
-  return { service, inbound, replies, open311, open311Keys };
+  const open311Targets = new Open311Targets(db, open311Keys, config.isProduction);
+  return { service, inbound, replies, open311, open311Keys, open311Targets };
 }
 
 /** Starts the configured inbound transport, if any. */

@@ -3,7 +3,15 @@
  * checked into an address row or a reason it is bad.
  */
 import { normalisePostcode } from '../../lib/postcode.js';
-import { bad, collapse, parsePoint, quote, type ColumnSpecs, type Parsed } from './gazetteer.import.js';
+import {
+  bad,
+  collapse,
+  parsePoint,
+  quote,
+  type ColumnSpecs,
+  type Parsed,
+  coordinateColumns,
+} from './gazetteer.import.js';
 import { searchForm } from './place-name.js';
 
 export type AddressField = 'uprn' | 'text' | 'postcode' | 'lon' | 'lat';
@@ -41,20 +49,7 @@ export function addressColumns(options: AddressColumnOptions): ColumnSpecs<Addre
       candidates: ['postcode', 'pcds', 'post_code'],
       required: false,
     },
-    lon: {
-      label: 'longitude',
-      option: 'lon-field',
-      given: options.lonField,
-      candidates: ['lon', 'long', 'longitude', 'lng'],
-      required: true,
-    },
-    lat: {
-      label: 'latitude',
-      option: 'lat-field',
-      given: options.latField,
-      candidates: ['lat', 'latitude'],
-      required: true,
-    },
+    ...coordinateColumns(options),
   };
 }
 

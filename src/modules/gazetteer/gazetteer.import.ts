@@ -35,6 +35,29 @@ export interface ColumnSpec {
 
 export type ColumnSpecs<K extends string> = Record<K, ColumnSpec>;
 
+/** The longitude and latitude columns every format has (the candidates, in the order they are tried). */
+export function coordinateColumns(
+  options: { lonField?: string | undefined; latField?: string | undefined },
+  lonCandidates = ['lon', 'long', 'longitude', 'lng'],
+): ColumnSpecs<'lon' | 'lat'> {
+  return {
+    lon: {
+      label: 'longitude',
+      option: 'lon-field',
+      given: options.lonField,
+      candidates: lonCandidates,
+      required: true,
+    },
+    lat: {
+      label: 'latitude',
+      option: 'lat-field',
+      given: options.latField,
+      candidates: ['lat', 'latitude'],
+      required: true,
+    },
+  };
+}
+
 export interface CsvRecord<K extends string> {
   line: number;
   /** Trimmed values by field; '' for an optional field the file does not have. */

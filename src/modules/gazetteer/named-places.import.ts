@@ -3,7 +3,15 @@
  * several points a street): columns, each record checked into a point, and the points of one street or
  * place gathered into one named place with its extent.
  */
-import { bad, collapse, parsePoint, quote, type ColumnSpecs, type Parsed } from './gazetteer.import.js';
+import {
+  bad,
+  collapse,
+  parsePoint,
+  quote,
+  type ColumnSpecs,
+  type Parsed,
+  coordinateColumns,
+} from './gazetteer.import.js';
 import { expandAbbreviations, MAX_NAME_LENGTH, searchForm } from './place-name.js';
 
 export type NamedField = 'name' | 'lon' | 'lat' | 'locality' | 'type';
@@ -26,20 +34,7 @@ export function namedColumns(kind: 'street' | 'place', options: NamedColumnOptio
         kind === 'street' ? ['street', 'street_name', 'streetname', 'name'] : ['name', 'place', 'place_name'],
       required: true,
     },
-    lon: {
-      label: 'longitude',
-      option: 'lon-field',
-      given: options.lonField,
-      candidates: ['lon', 'long', 'longitude', 'lng'],
-      required: true,
-    },
-    lat: {
-      label: 'latitude',
-      option: 'lat-field',
-      given: options.latField,
-      candidates: ['lat', 'latitude'],
-      required: true,
-    },
+    ...coordinateColumns(options),
     locality: {
       label: 'locality',
       option: 'locality-field',

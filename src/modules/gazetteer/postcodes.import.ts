@@ -12,6 +12,7 @@ import {
   quote,
   type ColumnSpecs,
   type Parsed,
+  coordinateColumns,
 } from './gazetteer.import.js';
 
 export type PostcodeField =
@@ -42,20 +43,7 @@ export function postcodeColumns(options: PostcodeColumnOptions): ColumnSpecs<Pos
       candidates: ['pcds', 'pcd', 'pcd2', 'postcode', 'post_code'],
       required: true,
     },
-    lon: {
-      label: 'longitude',
-      option: 'lon-field',
-      given: options.lonField,
-      candidates: ['long', 'lon', 'longitude', 'lng'],
-      required: true,
-    },
-    lat: {
-      label: 'latitude',
-      option: 'lat-field',
-      given: options.latField,
-      candidates: ['lat', 'latitude'],
-      required: true,
-    },
+    ...coordinateColumns(options, ['long', 'lon', 'longitude', 'lng']),
     ward: {
       label: 'ward code',
       option: 'ward-field',

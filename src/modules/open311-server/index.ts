@@ -35,7 +35,7 @@ import {
   type Node,
 } from './open311-format.js';
 import { asForm, text } from './open311-input.js';
-import { Open311ServerService } from './open311-server.service.js';
+import type { Open311ServerService } from './open311-server.service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -77,22 +77,7 @@ function send(reply: FastifyReply, format: Format, node: Node, status = 200): Fa
 
 export default async function open311Server(instance: FastifyInstance): Promise<void> {
   const app = typed(instance);
-  const server = new Open311ServerService(app.db, {
-    services: app.domain.services,
-    gazetteer: app.domain.gazetteer,
-    intake: app.intake,
-    apiClients: app.apiClients,
-    updateCase: (actor, reference, input) => app.cases.update(actor, reference, input),
-    photos: app.photos,
-    nearbyOpen: (point, serviceCode) =>
-      app.domain.reports.nearbyOpen(point, app.config.CIVICDESK_DUPLICATE_RADIUS_METRES, {
-        serviceCode,
-        limit: 6,
-      }),
-    baseUrl: app.config.baseUrl,
-    councilName: app.config.CIVICDESK_COUNCIL_NAME,
-  });
-  app.decorate('open311Server', server);
+  const server = app.open311Server;
 
   // Rate limits: per API client when the request carries a live client's key (an admin may set the
   // client's own limit), else per address. Counted after the body is read, where a POST's key is.

@@ -14,8 +14,8 @@ import { AppError } from '../../lib/errors.js';
 import { registerAccountRoutes } from './account.routes.js';
 import { registerPasswordResetRoutes } from './password-reset.routes.js';
 import { registerSignInRoutes } from './sign-in.routes.js';
-import { StaffAdminService } from './staff-admin.service.js';
-import { ROLE_LABELS, StaffService, staffSecuritySettings, type StaffUser } from './staff.service.js';
+import type { StaffAdminService } from './staff-admin.service.js';
+import { ROLE_LABELS, type StaffService, type StaffUser } from './staff.service.js';
 import { registerOidcRoutes } from './oidc.routes.js';
 import { peopleAdminRoutes } from './people.routes.js';
 import { signedInThroughProvider, staffNavigation, TOTP_SETUP_PATH } from './staff.view-models.js';
@@ -44,27 +44,9 @@ export interface RequireStaffOptions {
   beforeTotpSetup?: boolean;
 }
 
-export interface StaffModuleOptions {
-  /** The clock for lockouts, link expiry and TOTP steps (tests move it instead of sleeping). */
-  now?: () => Date;
-}
-
 export default fp(
-  async (app: FastifyInstance, opts: StaffModuleOptions) => {
-    const staffService = new StaffService(app.db, staffSecuritySettings(app.config), app.jobs, {
-      now: opts.now,
-    });
-    app.decorate('staffAccounts', staffService);
-    app.decorate(
-      'staffAdmin',
-      new StaffAdminService(app.db, {
-        staff: staffService,
-        organisations: app.domain.organisations,
-        jobs: app.jobs,
-        councilName: app.config.CIVICDESK_COUNCIL_NAME,
-        baseUrl: app.config.baseUrl,
-      }),
-    );
+  async (app: FastifyInstance) => {
+    const staffService = app.staffAccounts;
 
     // Who the session belongs to, whether or not they have finished setting up TOTP; once per request.
     const signedIn = new WeakMap<FastifyRequest, StaffUser | null>();

@@ -10,6 +10,7 @@ import { audit } from '../../audit/index.js';
 import type { SecretBox } from '../../staff/secret-box.js';
 import * as deliveryRepo from '../delivery.repository.js';
 import { open311Settings, type Open311TargetSettings } from './open311-delivery.js';
+import { pollState } from './open311.repository.js';
 
 export interface Open311TargetInput {
   bodyCode: string;
@@ -82,6 +83,11 @@ export class Open311Targets {
     private readonly keys: SecretBox,
     private readonly isProduction: boolean,
   ) {}
+
+  /** How polling the target for updates went last (undefined before its first poll). */
+  lastPoll(targetId: string) {
+    return pollState(this.db, targetId);
+  }
 
   async get(actor: TargetAdmin, id: string) {
     requireAdmin(actor);

@@ -9,15 +9,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { boundedField } from '../../../infra/admin/index.js';
 import { typed } from '../../../infra/typed-routes.js';
-import { pollState } from './open311.repository.js';
 import { AppError } from '../../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../../lib/forms.js';
-import {
-  formatServiceCodes,
-  Open311Targets,
-  type Open311TargetInput,
-  type TargetAdmin,
-} from './open311-targets.js';
+import { formatServiceCodes, type Open311TargetInput, type TargetAdmin } from './open311-targets.js';
 
 const VIEW = 'delivery/views/open311-target-form.njk';
 const targetForm = Type.Object({
@@ -62,7 +56,7 @@ export async function registerOpen311TargetRoutes(instance: FastifyInstance): Pr
   const app = typed(instance);
   const render = app.renderAdminPage;
   const { domain } = app;
-  const targets = new Open311Targets(app.db, app.delivery.open311Keys, app.config.isProduction);
+  const targets = app.delivery.open311Targets;
 
   async function page(values: Open311TargetInput, extra: Record<string, unknown>, errors?: FormErrors) {
     const [bodies, services] = await Promise.all([
@@ -158,7 +152,7 @@ export async function registerOpen311TargetRoutes(instance: FastifyInstance): Pr
     const [bodies, services, poll] = await Promise.all([
       domain.organisations.bodies(),
       domain.services.list({ activeOnly: false }),
-      pollState(app.db, row.id),
+      targets.lastPoll(row.id),
     ]);
     return render(
       request,
