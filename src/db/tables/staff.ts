@@ -14,7 +14,7 @@ export interface StaffUserTable {
   role: StaffRole;
   body_id: string;
   team_id: string | null;
-  /** Sealed (AES-256-GCM, see src/modules/staff/secret-box.ts), never the secret itself. */
+  /** Sealed (AES-256-GCM, see src/lib/secret-box.ts), never the secret itself. */
   totp_secret: string | null;
   disabled_at: Date | null;
   created_at: Generated<Date>;

@@ -15,7 +15,7 @@ import {
   type AreaGeometry,
   type BBox,
 } from '../../lib/geo/index.js';
-import { OrganisationsService } from '../organisations/organisations.service.js';
+import { OrganisationsService } from '../organisations/index.js';
 import * as repo from './areas.repository.js';
 import type { AreaKind, AreaVersion, Executor } from './areas.repository.js';
 

@@ -18,11 +18,11 @@ import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
 import { formatDateTime } from '../../lib/dates.js';
 import { generateReference } from '../../lib/reference.js';
-import { looksLikeEmail, type ContactsService } from '../contacts/contacts.service.js';
-import type { OrganisationsService } from '../organisations/organisations.service.js';
+import { looksLikeEmail, type ContactsService } from '../contacts/index.js';
+import type { OrganisationsService } from '../organisations/index.js';
 import type { RoutingService } from '../routing/index.js';
-import { checkAnswers } from '../services/answers.js';
-import type { Service, ServicesService } from '../services/services.service.js';
+import { checkAnswers } from '../services/index.js';
+import type { Service, ServicesService } from '../services/index.js';
 import * as repo from './cases.repository.js';
 import type { CaseEvents } from './case-events.js';
 

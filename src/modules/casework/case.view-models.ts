@@ -7,7 +7,7 @@ import { formatDateTime } from '../../lib/dates.js';
 import { PRIORITY_LABELS, STATUS_LABELS, type Priority } from '../../lib/case-status.js';
 import type { CaseStatus, StaffRole } from '../../db/database.js';
 import type { Case, OtherCase, TimelineEntry } from '../cases/index.js';
-import { INTERACTION_KINDS } from '../contacts/contacts.service.js';
+import { INTERACTION_KINDS } from '../contacts/index.js';
 import type { InteractionKind } from '../../db/database.js';
 import { timeLeft } from './casework.service.js';
 

@@ -4,9 +4,9 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
-import type { ContactsService } from '../contacts/contacts.service.js';
-import type { OrganisationsService } from '../organisations/organisations.service.js';
-import type { ServicesService } from '../services/services.service.js';
+import type { ContactsService } from '../contacts/index.js';
+import type { OrganisationsService } from '../organisations/index.js';
+import type { ServicesService } from '../services/index.js';
 import {
   toCase,
   type Actor,

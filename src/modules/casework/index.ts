@@ -6,6 +6,14 @@ import type { FastifyInstance } from 'fastify';
 import { registerCaseRoutes } from './case.routes.js';
 import { registerQueueRoutes } from './queue.routes.js';
 import { registerWorkflowRoutes } from './workflow.routes.js';
+export {
+  actorOf,
+  formChoices,
+  formField,
+  formText,
+  renderForStaff,
+  staffForm,
+} from './casework.routes-support.js';
 
 export default async function caseworkModule(app: FastifyInstance): Promise<void> {
   app.get('/staff', { preHandler: app.requireStaff() }, async (_request, reply) =>

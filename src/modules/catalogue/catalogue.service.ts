@@ -14,10 +14,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import type { CalendarsService } from '../calendars/index.js';
-import * as organisations from '../organisations/organisations.repository.js';
-import type { OrganisationsService } from '../organisations/organisations.service.js';
+import type { OrganisationsService } from '../organisations/index.js';
 import type { RoutingService } from '../routing/index.js';
-import type { ServicesService } from '../services/services.service.js';
+import type { ServicesService } from '../services/index.js';
 import { Catalogue } from './catalogue.schema.js';
 
 export class CatalogueInvalidError extends Error {
@@ -188,7 +187,7 @@ export class CatalogueService {
   private async write(catalogue: Catalogue, trx: Executor): Promise<void> {
     const problems: string[] = [];
     for (const body of catalogue.bodies) {
-      await organisations.upsertBody(trx, {
+      await this.deps.organisations.upsertBody(trx, {
         code: body.code,
         name: body.name,
         kind: body.kind,
@@ -205,7 +204,7 @@ export class CatalogueService {
         problems.push(`/teams/${i}: there is no body "${team.body}"`);
         continue;
       }
-      await organisations.upsertTeam(trx, {
+      await this.deps.organisations.upsertTeam(trx, {
         body_id: body.id,
         code: team.code,
         name: team.name,

@@ -9,20 +9,13 @@ import type { InteractionKind } from '../../db/database.js';
 import { typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import { asList, asText, FormErrors } from '../../lib/forms.js';
-import {
-  actorOf,
-  formChoices,
-  formField,
-  formText,
-  renderForStaff,
-  staffForm,
-} from '../casework/casework.routes-support.js';
+import { actorOf, formChoices, formField, formText, renderForStaff, staffForm } from '../casework/index.js';
 import {
   looksLikePhone,
   normalisePostcode,
   type CallerDetails,
   type ContactMatch,
-} from '../contacts/contacts.service.js';
+} from '../contacts/index.js';
 import { contactParams, scopeOf, takeFinishedReport } from './contact-centre.support.js';
 import {
   contactPageView,

@@ -5,7 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../lib/errors.js';
-import type { ContactScope } from '../contacts/contacts.service.js';
+import type { ContactScope } from '../contacts/index.js';
 
 export function scopeOf(request: FastifyRequest): ContactScope {
   return { staffId: request.staff!.id, bodyId: request.staff!.bodyId };

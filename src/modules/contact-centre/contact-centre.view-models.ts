@@ -7,7 +7,7 @@ import type { InteractionKind } from '../../db/database.js';
 import { STATUS_LABELS } from '../../lib/case-status.js';
 import { formatDateTime } from '../../lib/dates.js';
 import type { ContactCase } from '../cases/index.js';
-import { INTERACTION_KINDS, type ContactMatch, type MergeField } from '../contacts/contacts.service.js';
+import { INTERACTION_KINDS, type ContactMatch, type MergeField } from '../contacts/index.js';
 
 /** A caller's record as the contacts service gives it. */
 export interface CallerRecord {

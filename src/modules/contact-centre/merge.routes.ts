@@ -13,8 +13,8 @@ import { Type } from 'typebox';
 import type { StaffRole } from '../../db/database.js';
 import { typed } from '../../infra/typed-routes.js';
 import { asText, FormErrors } from '../../lib/forms.js';
-import { actorOf, formField, renderForStaff, staffForm } from '../casework/casework.routes-support.js';
-import { MERGE_FIELDS, type MergeField } from '../contacts/contacts.service.js';
+import { actorOf, formField, renderForStaff, staffForm } from '../casework/index.js';
+import { MERGE_FIELDS, type MergeField } from '../contacts/index.js';
 import { scopeOf } from './contact-centre.support.js';
 import { MERGE_FIELD_LABELS, mergeConfirmView, mergeFindView } from './contact-centre.view-models.js';
 

@@ -17,8 +17,8 @@ import { AppError } from '../../lib/errors.js';
 import { asText, FormErrors } from '../../lib/forms.js';
 import { formatDateTime } from '../../lib/dates.js';
 import { normaliseReference } from '../../lib/reference.js';
-import { renderForStaff } from '../casework/casework.routes-support.js';
-import { questionFieldId, questionItems } from '../services/question-fields.js';
+import { renderForStaff } from '../casework/index.js';
+import { questionFieldId, questionItems } from '../services/index.js';
 import {
   CallerReportBody,
   choosePlace,

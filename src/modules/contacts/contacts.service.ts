@@ -14,7 +14,7 @@ import type { Kysely } from 'kysely';
 import type { Database, InteractionKind } from '../../db/database.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
-import type { OrganisationsService } from '../organisations/organisations.service.js';
+import type { OrganisationsService } from '../organisations/index.js';
 import * as repo from './contacts.repository.js';
 
 export interface ContactDetails {

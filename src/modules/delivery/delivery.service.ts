@@ -18,7 +18,7 @@ import { textToHtml } from '../../lib/email-template.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
 import { audit } from '../audit/index.js';
 import type { CasesService } from '../cases/index.js';
-import { emailProblem } from '../organisations/organisations.service.js';
+import { emailProblem } from '../organisations/index.js';
 import * as repo from './delivery.repository.js';
 
 export const DELIVERY_SEND = 'delivery.send';

@@ -18,7 +18,7 @@ import { EmailDelivery, type PhotoReader } from './email-delivery.js';
 import { InboundEmail } from './inbound.js';
 import { startImapPoller, startSmtpListener, type RunningTransport } from './inbound-transports.js';
 import { ReplyAddresses } from './reply-token.js';
-import { SecretBox } from '../staff/secret-box.js';
+import { SecretBox } from '../../lib/secret-box.js';
 import { API_KEY_PURPOSE, Open311Delivery } from './open311/open311-delivery.js';
 import { Open311Updates, type ApplyUpdate } from './open311/open311-updates.js';
 import { registerOpen311TargetRoutes } from './open311/open311.routes.js';

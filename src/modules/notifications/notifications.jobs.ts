@@ -28,10 +28,10 @@ import {
   type DeliveredCaseEvent,
   type QueuedEmail,
 } from '../cases/index.js';
-import type { ContactsService } from '../contacts/contacts.service.js';
+import type { ContactsService } from '../contacts/index.js';
 import type { Body, OrganisationsService, Team } from '../organisations/index.js';
 import type { ServicesService } from '../services/index.js';
-import type { StaffDirectory } from '../staff/staff-directory.js';
+import type { StaffDirectory } from '../staff/index.js';
 import {
   caseUpdateEmail,
   joinedEmail,

@@ -10,7 +10,7 @@ import type { IntakeService, IntegrationUpdate } from '../cases/index.js';
 import { OUR_STATUS_TO_EXTENDED } from '../delivery/index.js';
 import type { GazetteerService } from '../gazetteer/index.js';
 import type { PhotoService } from '../photos/index.js';
-import type { Service, ServicesService } from '../services/services.service.js';
+import type { Service, ServicesService } from '../services/index.js';
 
 /** The spec's default window for GET requests, and its most. */
 export const WINDOW_DAYS = 90;

@@ -13,6 +13,7 @@ export {
   type Team,
   type TeamRef,
 } from './organisations.service.js';
+export { emailProblem } from './organisations.service.js';
 
 const organisationsModule: FastifyPluginAsync = async (app) => {
   app.adminNavigation.add({

@@ -172,6 +172,18 @@ function toTeam(row: repo.TeamRow): Team {
 export class OrganisationsService {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /**
+   * Adds or replaces a body and a team by code, inside the caller's transaction, unchecked: for the
+   * catalogue import, which checks the whole catalogue itself and writes it all or nothing.
+   */
+  upsertBody(executor: Executor, body: repo.BodyInput): Promise<string> {
+    return repo.upsertBody(executor, body);
+  }
+
+  upsertTeam(executor: Executor, team: Parameters<typeof repo.upsertTeam>[1]): Promise<string> {
+    return repo.upsertTeam(executor, team);
+  }
+
   /** Every body; inside a transaction when given one. */
   async bodies(executor: Executor = this.db): Promise<Body[]> {
     return (await repo.listBodies(executor)).map(toBody);

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { defineStep, type StepPage } from '../../infra/journey/engine.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
-import type { Service } from '../services/services.service.js';
+import type { Service } from '../services/index.js';
 import { rememberTrackedCase } from './index.js';
 import { STEP_PATHS, type JourneyState } from './journey.js';
 import { askedQuestions, photoLimit } from './journey-steps.js';

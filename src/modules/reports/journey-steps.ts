@@ -7,10 +7,10 @@
  */
 import { Type, type Static } from 'typebox';
 import { asList, asText, FormErrors } from '../../lib/forms.js';
-import { checkAnswers } from '../services/answers.js';
-import { answersFromForm, questionFieldId } from '../services/question-fields.js';
-import { stopFor } from '../services/service-definition.js';
-import type { Service } from '../services/services.service.js';
+import { checkAnswers } from '../services/index.js';
+import { answersFromForm, questionFieldId } from '../services/index.js';
+import { stopFor } from '../services/index.js';
+import type { Service } from '../services/index.js';
 
 /** What every channel's report in progress holds (the web journey keeps more). */
 export interface ReportDraft {

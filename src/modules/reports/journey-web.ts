@@ -9,8 +9,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { defineStep, type JourneyStep, type StepPage } from '../../infra/journey/engine.js';
 import { asText, FormErrors } from '../../lib/forms.js';
-import { questionItems } from '../services/question-fields.js';
-import type { Service } from '../services/services.service.js';
+import { questionItems } from '../services/index.js';
+import type { Service } from '../services/index.js';
 import { reporterProblems } from '../cases/index.js';
 import { firstIncompleteStep, STEP_ORDER, type JourneyState, type Step } from './journey.js';
 import {

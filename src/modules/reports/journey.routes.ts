@@ -16,7 +16,7 @@ import { buttonForm, typed } from '../../infra/typed-routes.js';
 import { AppError } from '../../lib/errors.js';
 import { asText, FormErrors } from '../../lib/forms.js';
 import { formatFileSize, readMultipartForm } from '../photos/index.js';
-import type { Service } from '../services/services.service.js';
+import type { Service } from '../services/index.js';
 import { trackedCases, viewModel } from './index.js';
 import { JOURNEY_KEY, newJourney, readJourney, STEP_PATHS, stepPath, type JourneyState } from './journey.js';
 import { checkStep, ownerKeyOf } from './journey-check.js';

@@ -10,9 +10,9 @@ import type { Database } from '../../db/database.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { dueDate, describeTimescale, isOutOfHours } from '../../lib/working-time.js';
 import type { CalendarsService } from '../calendars/index.js';
-import type { Body, OrganisationsService, Team } from '../organisations/organisations.service.js';
-import { stopFor } from '../services/service-definition.js';
-import type { Service, ServicesService } from '../services/services.service.js';
+import type { Body, OrganisationsService, Team } from '../organisations/index.js';
+import { stopFor } from '../services/index.js';
+import type { Service, ServicesService } from '../services/index.js';
 import {
   decideRoute,
   RuleConditions,

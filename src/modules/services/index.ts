@@ -9,6 +9,8 @@ import { serviceAdminRoutes } from './services.routes.js';
 export { DEFAULT_RECEIPT, RECEIPT_PLACEHOLDERS, type ReceiptValues } from './receipt-template.js';
 export { stopFor, type Question, type ServiceDefinition } from './service-definition.js';
 export { ServicesService, type Service, type ServiceInput } from './services.service.js';
+export { checkAnswers } from './answers.js';
+export { answersFromForm, questionFieldId, questionItems } from './question-fields.js';
 
 const servicesModule: FastifyPluginAsync = async (app) => {
   app.adminNavigation.add({

@@ -7,7 +7,7 @@ import type { Database } from '../../db/database.js';
 import { AppError } from '../../lib/errors.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { parseDefinition, InvalidDefinitionError, type ServiceDefinition } from './service-definition.js';
-import type { OrganisationsService } from '../organisations/organisations.service.js';
+import type { OrganisationsService } from '../organisations/index.js';
 import * as repo from './services.repository.js';
 
 export interface Service {

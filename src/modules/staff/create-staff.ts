@@ -6,7 +6,7 @@
 import { hash } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import type { Database, StaffRole } from '../../db/database.js';
-import type { Body, OrganisationsService, Team } from '../organisations/organisations.service.js';
+import type { Body, OrganisationsService, Team } from '../organisations/index.js';
 import { insertStaff } from './staff.repository.js';
 
 export interface NewStaffAccount {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isCommonPassword, newPasswordProblem } from './passwords.js';
 import { generateRecoveryCodes, hashRecoveryCode, normaliseRecoveryCode } from './recovery-codes.js';
-import { SecretBox } from './secret-box.js';
+import { SecretBox } from '../../lib/secret-box.js';
 
 const SECRET = 'a-session-secret-that-is-at-least-32-characters';
 

@@ -19,6 +19,7 @@ import { ROLE_LABELS, type StaffService, type StaffUser } from './staff.service.
 import { registerOidcRoutes } from './oidc.routes.js';
 import { peopleAdminRoutes } from './people.routes.js';
 import { signedInThroughProvider, staffNavigation, TOTP_SETUP_PATH } from './staff.view-models.js';
+export { type StaffDirectory } from './staff-directory.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

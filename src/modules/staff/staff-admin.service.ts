@@ -12,7 +12,7 @@ import type { Kysely } from 'kysely';
 import type { Database, StaffRole } from '../../db/database.js';
 import type { Jobs } from '../../infra/jobs/jobs.js';
 import { enqueueEmail } from '../../infra/mailer/email.jobs.js';
-import type { Body, OrganisationsService, Team } from '../organisations/organisations.service.js';
+import type { Body, OrganisationsService, Team } from '../organisations/index.js';
 import { twoFactorChangedEmail } from './staff-emails.js';
 import * as repo from './staff.repository.js';
 import { audit as writeAudit, type AuditAction } from '../audit/index.js';

@@ -12,7 +12,7 @@ import type { Config } from '../../config.js';
 import type { Database, StaffRole } from '../../db/database.js';
 import type { Jobs } from '../../infra/jobs/jobs.js';
 import { enqueueEmail } from '../../infra/mailer/email.jobs.js';
-import { SecretBox } from './secret-box.js';
+import { SecretBox } from '../../lib/secret-box.js';
 import { accountLockedEmail, type EmailContext } from './staff-emails.js';
 import * as repo from './staff.repository.js';
 

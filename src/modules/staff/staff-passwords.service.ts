@@ -9,7 +9,7 @@ import { hash, verify } from '@node-rs/argon2';
 import { enqueueEmail } from '../../infra/mailer/email.jobs.js';
 import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { newPasswordProblem } from './passwords.js';
-import { SecretBox } from './secret-box.js';
+import { SecretBox } from '../../lib/secret-box.js';
 import { isLocked, type FieldProblems, type StaffCore, type StaffUser } from './staff-core.js';
 import { invitationEmail, passwordChangedEmail, passwordResetEmail } from './staff-emails.js';
 import * as repo from './staff.repository.js';

@@ -5,7 +5,7 @@
 import QRCode from 'qrcode';
 import { enqueueEmail } from '../../infra/mailer/email.jobs.js';
 import { generateRecoveryCodes, hashRecoveryCode, normaliseRecoveryCode } from './recovery-codes.js';
-import { SecretBox } from './secret-box.js';
+import { SecretBox } from '../../lib/secret-box.js';
 import type { StaffCore, StaffUser } from './staff-core.js';
 import { twoFactorChangedEmail } from './staff-emails.js';
 import * as repo from './staff.repository.js';

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { configFrom, UsageError, withDatabase, type CliCommand } from '../../cli/command.js';
 import type { StaffRole } from '../../db/database.js';
 import { buildDomain } from '../../domain.js';
-import { looksLikeEmail } from '../contacts/contacts.service.js';
+import { looksLikeEmail } from '../contacts/index.js';
 import { createStaffAccount } from './create-staff.js';
 
 const ROLES: StaffRole[] = ['agent', 'officer', 'team_lead', 'admin'];

@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { JobContext, Jobs } from '../../infra/jobs/jobs.js';
-import type { SecretBox } from '../staff/secret-box.js';
+import type { SecretBox } from '../../lib/secret-box.js';
 import { SIGNATURE_HEADER, signWebhook } from './signature.js';
 import { WEBHOOK_DELIVER, type WebhookSettings } from './webhook-events.js';
 import * as repo from './webhooks.repository.js';

@@ -25,7 +25,7 @@ import type { Executor } from '../../infra/jobs/outbox.repository.js';
 import { AppError, type FieldError } from '../../lib/errors.js';
 import { audit } from '../audit/index.js';
 import type { CaseEventType, DeliveredCaseEvent } from '../cases/index.js';
-import { SecretBox } from '../staff/secret-box.js';
+import { SecretBox } from '../../lib/secret-box.js';
 import { newWebhookSecret } from './signature.js';
 import { WebhookDelivery } from './webhook-delivery.js';
 import {

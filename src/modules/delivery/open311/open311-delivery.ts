@@ -7,7 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/database.js';
-import type { SecretBox } from '../../staff/secret-box.js';
+import type { SecretBox } from '../../../lib/secret-box.js';
 import type { DeliveryContext, DeliveryMethod } from '../delivery.service.js';
 import * as repo from '../delivery.repository.js';
 import type { PhotoReader } from '../email-delivery.js';

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/database.js';
 import { AppError, type FieldError } from '../../../lib/errors.js';
 import { audit } from '../../audit/index.js';
-import type { SecretBox } from '../../staff/secret-box.js';
+import type { SecretBox } from '../../../lib/secret-box.js';
 import * as deliveryRepo from '../delivery.repository.js';
 import { open311Settings, type Open311TargetSettings } from './open311-delivery.js';
 import { pollState } from './open311.repository.js';

@@ -18,7 +18,7 @@ import type { Kysely } from 'kysely';
 import type { CaseStatus, Database } from '../../../db/database.js';
 import type { Jobs } from '../../../infra/jobs/jobs.js';
 import type { Executor } from '../../../infra/jobs/outbox.repository.js';
-import type { SecretBox } from '../../staff/secret-box.js';
+import type { SecretBox } from '../../../lib/secret-box.js';
 import { STATUS_LABELS } from '../../../lib/case-status.js';
 import { clientFor, open311Settings, TOKEN_PREFIX } from './open311-delivery.js';
 import { ourStatusFor, type Open311Client } from './open311-client.js';
