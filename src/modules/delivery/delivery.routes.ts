@@ -131,7 +131,12 @@ export async function registerDeliveryRoutes(instance: FastifyInstance): Promise
           { text: t.active ? 'Sending' : 'Turned off' },
         ]),
         troubled: troubled.map((d) => ({
-          ...d,
+          id: d.id,
+          reference: d.reference,
+          bodyName: d.body_name,
+          attempts: d.attempts,
+          updatedAt: d.updated_at,
+          lastError: d.last_error,
           stateLabel: d.state === 'failed' ? 'Failed' : 'Retrying',
           destination:
             d.method === 'email' ? emailSettings(d.target_settings).email : METHOD_LABELS[d.method],
@@ -223,7 +228,14 @@ export async function registerDeliveryRoutes(instance: FastifyInstance): Promise
   app.get('/admin/delivery/inbound', async (request, reply) => {
     const rows = await delivery.unmatchedInbound(actorOf(request));
     return render(request, reply, `${VIEWS}inbound.njk`, {
-      rows,
+      rows: rows.map((r) => ({
+        receivedAt: r.received_at,
+        mailFrom: r.mail_from,
+        subject: r.subject,
+        recipients: r.recipients,
+        reason: r.reason,
+        excerpt: r.excerpt,
+      })),
       replyAddress: `${app.delivery.replies.local}+…@${app.delivery.replies.domain}`,
     });
   });
