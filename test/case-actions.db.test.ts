@@ -6,45 +6,66 @@
  * and a clerk of another body.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { hash } from '@node-rs/argon2';
-import { pino } from 'pino';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
-import type { Worker } from '../src/infra/jobs/jobs.js';
-import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import { before, it } from 'node:test';
+import type { TestBrowser } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+import {
+  actorOf,
+  newArea,
+  newBody,
+  newRule,
+  newService,
+  newStaff,
+  newTeam,
+  rectangle,
+  type TestStaff,
+} from './helpers/factories.js';
+import {
+  caseEvents,
+  newCouncil,
+  POTHOLE_ANSWERS,
+  POTHOLE_QUESTIONS,
+  signedIn,
+  useMailingApp,
+  type TestCouncil,
+} from './helpers/fixtures.js';
+import { outboxSettled } from './helpers/waiting.js';
 
 const PARISH_INBOX = 'cases@littlewickham-pc.example';
 const BASE_URL = 'https://report.ashdown.example';
-// Inside Little Wickham parish (and the borough), on a Tuesday morning: in working hours.
+// Inside the parish (and the borough), on a Tuesday morning: in working hours.
 const IN_PARISH = { lat: 53.412, lon: -2.371 };
+const PARISH_RING = rectangle(-2.39, 53.4, -2.35, 53.42);
+// In the borough, outside the parish.
+const IN_BOROUGH = { lat: 53.45, lon: -2.38 };
 const TUESDAY = new Date('2026-11-24T10:00:00Z');
 
 describeEachEngine('case actions', (getDatabase) => {
-  let t: TestApp;
-  let smtp: TestSmtpServer;
-  let worker: Worker;
-  let credentials: DemoCredential[];
+  const mailing = useMailingApp(getDatabase, {
+    CIVICDESK_BASE_URL: BASE_URL,
+    CIVICDESK_REFERENCE_PREFIX: 'ASH',
+  });
+  let council: TestCouncil;
+  /** Staff of another body, who must not see or act on the borough's cases. */
+  let parishClerk: TestStaff;
+  /** An officer of the borough in another team than the cases' (highways). */
+  let wasteOfficer: TestStaff;
   let officer: TestBrowser;
-  const login = (role: string) => credentials.find((c) => c.role === role)!;
   const db = () => getDatabase().db;
 
   const pothole = (name: string, email: string, at = IN_PARISH) =>
-    t.app.intake.submit({
+    mailing().app.intake.submit({
       serviceCode: 'pothole',
       ...at,
       description: `Pothole reported by ${name}`,
-      answers: { danger: 'no', size: 'large' },
+      answers: POTHOLE_ANSWERS,
       reporter: { name, email },
       channel: 'web',
       at: TUESDAY,
     });
   const caseRow = (reference: string) =>
     db().selectFrom('cases').selectAll().where('reference', '=', reference).executeTakeFirstOrThrow();
-  const eventsOf = (caseId: string) =>
-    db().selectFrom('case_event').selectAll().where('case_id', '=', caseId).orderBy('id').execute();
+  const eventsOf = (caseId: string) => caseEvents(db(), caseId);
   const auditOf = (caseId: string, action: string) =>
     db()
       .selectFrom('audit_event')
@@ -60,80 +81,72 @@ describeEachEngine('case actions', (getDatabase) => {
       .where('case_follower.case_id', '=', caseId)
       .orderBy('contact.email')
       .execute();
-  async function signedIn(email: string, password: string) {
-    const browser = new TestBrowser(t.app);
-    await browser.signIn(email, password);
-    return browser;
-  }
 
   before(async () => {
-    smtp = await startSmtpServer();
-    credentials = (await seedDemoCouncil(db()))!;
-    const bodyId = async (code: string) =>
-      (await db().selectFrom('body').select('id').where('code', '=', code).executeTakeFirstOrThrow()).id;
-    const waste = await db()
-      .selectFrom('team')
-      .select('id')
-      .where('code', '=', 'waste')
-      .executeTakeFirstOrThrow();
-    await db()
-      .insertInto('staff_user')
-      .values([
-        {
-          // Staff of another body, who must not see or act on the borough's cases.
-          email: 'clerk@littlewickham-pc.example',
-          name: 'Parish Clerk',
-          role: 'officer',
-          body_id: await bodyId('little-wickham'),
-          password_hash: await hash('parish-clerk-password'),
-        },
-        {
-          // An officer of the borough in another team than the cases' (highways).
-          email: 'wendy@ashdown.example',
-          name: 'Wendy Waste',
-          role: 'officer',
-          body_id: await bodyId('ashdown'),
-          team_id: waste.id,
-          password_hash: await hash('waste-officer-password'),
-        },
-      ])
-      .execute();
-    t = await buildTestApp(getDatabase(), {
-      env: { SMTP_URL: smtp.url, CIVICDESK_BASE_URL: BASE_URL, CIVICDESK_REFERENCE_PREFIX: 'ASH' },
-      parts: { jobSettings: { pollMs: 20 } },
+    const { app } = mailing();
+    // A borough whose highways team handles potholes, a street-lighting team with its own inbox (told
+    // of a case moved to it), and a waste team handling fly-tipping.
+    council = await newCouncil(app, {
+      team: { name: 'Highways' },
+      service: { code: 'pothole', name: 'Pothole', questions: POTHOLE_QUESTIONS },
+      staff: ['admin', 'officer', 'agent'],
     });
-    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
-    await worker.start();
+    const borough = council.body;
+    const lighting = await newTeam(app, {
+      body: borough,
+      code: 'street-lighting',
+      name: 'Street lighting',
+      email: 'lighting@ashdown.example',
+    });
+    await newService(app, {
+      body: borough,
+      team: lighting,
+      code: 'street-light',
+      name: 'Street light not working',
+      // Not the pothole's 5 working days, so a change of service moves the due date.
+      timescale: { unit: 'working_days', amount: 10 },
+    });
+    const waste = await newTeam(app, { body: borough, name: 'Waste' });
+    wasteOfficer = await newStaff(app, { role: 'officer', body: borough, team: waste });
+    // A parish inside the borough, with a clerk's team; its clerk has no team.
+    const parish = await newBody(app, {
+      code: 'little-wickham',
+      kind: 'parish',
+      name: 'Little Wickham Parish Council',
+    });
+    const { code: parishArea } = await newArea(app, { body: parish, kind: 'parish', ring: PARISH_RING });
+    const clerkTeam = await newTeam(app, { body: parish, code: 'clerk', name: 'Parish clerk' });
+    parishClerk = await newStaff(app, { role: 'officer', body: parish });
+    const flyTipping = await newService(app, {
+      body: borough,
+      team: waste,
+      code: 'fly-tipping',
+      name: 'Fly-tipping',
+      offeredBy: [borough, parish],
+    });
     // The parish takes fly-tipping in its own area, and receives its cases by email.
-    await t.app.domain.routing.saveRule({
-      serviceCode: 'fly-tipping',
+    await newRule(app, {
+      service: flyTipping,
+      body: parish,
+      team: clerkTeam,
       position: 5,
       name: 'Fly-tipping in Little Wickham goes to the parish',
-      conditions: { areaKind: 'parish', areaCode: 'DEMO-P-LW' },
-      bodyCode: 'little-wickham',
-      teamCode: 'clerk',
-      showContact: false,
-      enabled: true,
+      conditions: { areaKind: 'parish', areaCode: parishArea },
     });
-    const admin = await signedIn(login('admin').email, login('admin').password);
+    const admin = await signedIn(app, council.staff.admin);
     await admin.get('/admin/delivery/new');
     const target = await admin.post('/admin/delivery/new', {
-      bodyCode: 'little-wickham',
+      bodyCode: parish.code,
       serviceCode: '',
       email: PARISH_INBOX,
       options: ['active'],
     });
     assert.equal(target.statusCode, 303, target.body);
-    officer = await signedIn(login('officer').email, login('officer').password);
-  });
-  after(async () => {
-    await worker.stop();
-    await t.close();
-    await smtp.close();
+    officer = await signedIn(app, council.staff.officer);
   });
 
   it('changes the service: routed again, due date from the new timescale, recorded, audited', async () => {
-    const created = await pothole('Sam Street', 'sam@example.org', { lat: 53.45, lon: -2.38 });
+    const created = await pothole('Sam Street', 'sam@example.org', IN_BOROUGH);
     const reference = created.case.reference;
     const before = await caseRow(reference);
     await officer.get(`/staff/cases/${reference}`);
@@ -187,7 +200,7 @@ describeEachEngine('case actions', (getDatabase) => {
     assert.equal((audit[0]!.detail as { from: string }).from, 'pothole');
     assert.equal((audit[0]!.detail as { to: string }).to, 'street-light');
 
-    const notice = await smtp.waitFor(
+    const notice = await mailing().smtp.waitFor(
       (m) => m.parsed.subject === `Case ${reference} moved to you: Street light not working`,
     );
     assert.deepEqual(notice.envelope.to, ['lighting@ashdown.example']);
@@ -197,7 +210,7 @@ describeEachEngine('case actions', (getDatabase) => {
     assert.match(page.body, /Service changed and the case routed again/);
     assert.match(page.body, /Service changed from Pothole to Street light not working/);
     assert.doesNotMatch(page.body, /<option value="street-light"/, 'the current service is not offered');
-    const publicPage = await t.app.inject({ method: 'GET', url: `/reports/${reference}` });
+    const publicPage = await mailing().app.inject({ method: 'GET', url: `/reports/${reference}` });
     assert.match(publicPage.body, /Service changed from Pothole to Street light not working/);
   });
 
@@ -223,7 +236,7 @@ describeEachEngine('case actions', (getDatabase) => {
     assert.equal((await officer.get(`/staff/cases/${reference}`)).statusCode, 404);
 
     // The delivery module hears of the move (case.rerouted) and sends it to the parish's inbox.
-    const sent = await smtp.waitFor(
+    const sent = await mailing().smtp.waitFor(
       (m) => m.envelope.to.includes(PARISH_INBOX) && (m.parsed.subject ?? '').includes(reference),
     );
     assert.ok(sent);
@@ -235,14 +248,14 @@ describeEachEngine('case actions', (getDatabase) => {
     assert.equal(delivery.length, 1);
     assert.equal(delivery[0]!.method, 'email');
 
-    const clerk = await signedIn('clerk@littlewickham-pc.example', 'parish-clerk-password');
+    const clerk = await signedIn(mailing().app, parishClerk);
     const clerkPage = await clerk.get(`/staff/cases/${reference}`);
     assert.equal(clerkPage.statusCode, 200);
     assert.match(clerkPage.body, /Service changed from Pothole to Fly-tipping/);
   });
 
   it('sets the priority: badge on the page, internal timeline event, audit; refuses nonsense', async () => {
-    const created = await pothole('Uma Urgent', 'uma@example.org', { lat: 53.45, lon: -2.38 });
+    const created = await pothole('Uma Urgent', 'uma@example.org', IN_BOROUGH);
     const reference = created.case.reference;
     const page = await officer.get(`/staff/cases/${reference}`);
     assert.match(page.body, /class="moj-badge moj-badge--blue">Normal priority</);
@@ -266,7 +279,7 @@ describeEachEngine('case actions', (getDatabase) => {
     assert.equal((await auditOf(row.id, 'case.priority_set')).length, 1);
 
     // Same body, another team: the body's staff may act on its cases.
-    const wendy = await signedIn('wendy@ashdown.example', 'waste-officer-password');
+    const wendy = await signedIn(mailing().app, wasteOfficer);
     await wendy.get(`/staff/cases/${reference}`);
     assert.equal(
       (await wendy.post(`/staff/cases/${reference}/priority`, { priority: 'high' })).statusCode,
@@ -274,7 +287,7 @@ describeEachEngine('case actions', (getDatabase) => {
     );
     assert.equal((await caseRow(reference)).priority, 'high');
     // Another body: not found, and nothing changes.
-    const clerk = await signedIn('clerk@littlewickham-pc.example', 'parish-clerk-password');
+    const clerk = await signedIn(mailing().app, parishClerk);
     assert.equal(
       (await clerk.post(`/staff/cases/${reference}/priority`, { priority: 'low' })).statusCode,
       404,
@@ -290,39 +303,15 @@ describeEachEngine('case actions', (getDatabase) => {
     const spot = { lat: 53.451, lon: -2.381 };
     const original = (await pothole('Olive Original', 'olive@example.org', spot)).case;
     const duplicate = (await pothole('Dan Duplicate', 'dan@example.org', spot)).case;
-    const base = { jobs: t.app.jobs, url: BASE_URL };
+    const follow = (reference: string, email: string, wantsUpdates: boolean) =>
+      mailing().app.domain.reports.follow(reference, { email, wantsUpdates }, mailing().app.jobs, BASE_URL);
     // Fay follows only the duplicate, asking for updates; Gus follows both, asking for updates only on
     // the duplicate; Olive (the original's reporter) follows the duplicate too.
-    await t.app.domain.reports.follow(
-      duplicate.reference,
-      { email: 'fay@example.org', wantsUpdates: true },
-      base.jobs,
-      base.url,
-    );
-    await t.app.domain.reports.follow(
-      original.reference,
-      { email: 'gus@example.org', wantsUpdates: false },
-      base.jobs,
-      base.url,
-    );
-    await t.app.domain.reports.follow(
-      duplicate.reference,
-      { email: 'gus@example.org', wantsUpdates: true },
-      base.jobs,
-      base.url,
-    );
-    await t.app.domain.reports.follow(
-      duplicate.reference,
-      { email: 'olive@example.org', wantsUpdates: true },
-      base.jobs,
-      base.url,
-    );
-    await t.app.domain.reports.follow(
-      duplicate.reference,
-      { email: 'hal@example.org', wantsUpdates: false },
-      base.jobs,
-      base.url,
-    );
+    await follow(duplicate.reference, 'fay@example.org', true);
+    await follow(original.reference, 'gus@example.org', false);
+    await follow(duplicate.reference, 'gus@example.org', true);
+    await follow(duplicate.reference, 'olive@example.org', true);
+    await follow(duplicate.reference, 'hal@example.org', false);
 
     await officer.get(`/staff/cases/${duplicate.reference}`);
     const self = await officer.post(`/staff/cases/${duplicate.reference}/duplicate`, {
@@ -339,14 +328,14 @@ describeEachEngine('case actions', (getDatabase) => {
     assert.equal(unknown.statusCode, 400);
     assert.match(unknown.body, /There is no case ASH-0000-0000/);
 
-    const agent = await signedIn(login('agent').email, login('agent').password);
+    const agent = await signedIn(mailing().app, council.staff.agent);
     const agentPage = await agent.get(`/staff/cases/${duplicate.reference}`);
     assert.doesNotMatch(agentPage.body, /id="original"/, 'agents are not offered the form');
     const byAgent = await agent.post(`/staff/cases/${duplicate.reference}/duplicate`, {
       original: original.reference,
     });
     assert.equal(byAgent.statusCode, 403);
-    const clerk = await signedIn('clerk@littlewickham-pc.example', 'parish-clerk-password');
+    const clerk = await signedIn(mailing().app, parishClerk);
     const byClerk = await clerk.post(`/staff/cases/${duplicate.reference}/duplicate`, {
       original: original.reference,
     });
@@ -389,7 +378,7 @@ describeEachEngine('case actions', (getDatabase) => {
     );
     const origPage = await officer.get(`/staff/cases/${original.reference}`);
     assert.match(origPage.body, new RegExp(`href="/staff/cases/${duplicate.reference}"`));
-    const tracking = await t.app.inject({ method: 'GET', url: `/reports/${duplicate.reference}` });
+    const tracking = await mailing().app.inject({ method: 'GET', url: `/reports/${duplicate.reference}` });
     assert.match(tracking.body, new RegExp(`follow ${original.reference} for updates`));
     assert.match(
       tracking.body,
@@ -397,23 +386,29 @@ describeEachEngine('case actions', (getDatabase) => {
         `<a class="govuk-link" href="/reports/${original.reference}">See report ${original.reference}</a>`,
       ),
     );
-    const originalPublic = await t.app.inject({ method: 'GET', url: `/reports/${original.reference}` });
+    const originalPublic = await mailing().app.inject({
+      method: 'GET',
+      url: `/reports/${original.reference}`,
+    });
     assert.match(originalPublic.body, new RegExp(`href="/reports/${duplicate.reference}"`));
 
     const subject = `Report ${duplicate.reference} was joined to report ${original.reference}`;
-    const email = await smtp.waitFor(
+    const email = await mailing().smtp.waitFor(
       (m) => m.parsed.subject === subject && m.envelope.to.includes('dan@example.org'),
     );
     assert.match(email.parsed.text ?? '', new RegExp(`${BASE_URL}/reports/${original.reference}`));
-    await smtp.waitFor((m) => m.parsed.subject === subject && m.envelope.to.includes('fay@example.org'));
-    await sleep(300); // give any second copy time to arrive
-    const merged = smtp.received.filter((m) => m.parsed.subject === subject);
+    for (const follower of ['fay@example.org', 'gus@example.org']) {
+      await mailing().smtp.waitFor((m) => m.parsed.subject === subject && m.envelope.to.includes(follower));
+    }
+    // Whatever the merge queued has been sent: a second copy, had one been queued, would be here by now.
+    await outboxSettled(db());
+    const merged = mailing().smtp.received.filter((m) => m.parsed.subject === subject);
     assert.deepEqual(
       merged.map((m) => m.envelope.to.join()).sort(),
       ['dan@example.org', 'fay@example.org', 'gus@example.org'],
       'one email each: the reporter and the followers who asked for updates; not Hal, who did not ask, nor Olive, whose own report it is',
     );
-    const closing = smtp.received.filter((m) =>
+    const closing = mailing().smtp.received.filter((m) =>
       (m.parsed.subject ?? '').startsWith(`Report ${duplicate.reference} is closed`),
     );
     assert.equal(closing.length, 0, 'no closing summary on top of the merge notice');
@@ -461,21 +456,10 @@ describeEachEngine('case actions', (getDatabase) => {
     const spot = { lat: 53.453, lon: -2.383 };
     const a = (await pothole('Ann A', 'ann@example.org', spot)).case.reference;
     const b = (await pothole('Ben B', 'ben@example.org', spot)).case.reference;
-    const staff = await db()
-      .selectFrom('staff_user')
-      .select(['id', 'name', 'role', 'body_id', 'team_id'])
-      .where('email', '=', login('officer').email)
-      .executeTakeFirstOrThrow();
-    const actor = {
-      id: staff.id,
-      name: staff.name,
-      role: staff.role,
-      bodyId: staff.body_id,
-      teamId: staff.team_id,
-    };
+    const actor = actorOf(council.staff.officer!);
     const outcomes = await Promise.allSettled([
-      t.app.cases.markDuplicate(actor, a, b),
-      t.app.cases.markDuplicate(actor, b, a),
+      mailing().app.cases.markDuplicate(actor, a, b),
+      mailing().app.cases.markDuplicate(actor, b, a),
     ]);
     assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1, 'exactly one wins');
     const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
@@ -486,9 +470,9 @@ describeEachEngine('case actions', (getDatabase) => {
   });
 
   it('refuses the new forms without their CSRF token', async () => {
-    const created = await pothole('Cy Csrf', 'cy@example.org', { lat: 53.45, lon: -2.38 });
+    const created = await pothole('Cy Csrf', 'cy@example.org', IN_BOROUGH);
     for (const action of ['service', 'priority', 'duplicate']) {
-      const forged = await t.app.inject({
+      const forged = await mailing().app.inject({
         method: 'POST',
         url: `/staff/cases/${created.case.reference}/${action}`,
         headers: { cookie: officer.cookie!, 'content-type': 'application/x-www-form-urlencoded' },

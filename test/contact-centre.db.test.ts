@@ -7,25 +7,32 @@
  * find or open the contact.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { pino } from 'pino';
-import { seedDemoCouncil, type DemoCredential } from '../src/demo/seed.js';
-import type { Worker } from '../src/infra/jobs/jobs.js';
-import { buildTestApp, TestBrowser, type TestApp } from './helpers/app.js';
+import { before, it } from 'node:test';
+import type { TestBrowser } from './helpers/app.js';
 import { describeEachEngine } from './helpers/database.js';
-import { addStaffAccount, PARISH_CLERK } from './helpers/staff-accounts.js';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+import { newBody, newStaff, newStreet, type TestStaff } from './helpers/factories.js';
+import {
+  newCouncil,
+  POTHOLE_ANSWERS,
+  POTHOLE_QUESTIONS,
+  signedIn,
+  useMailingApp,
+  type TestCouncil,
+} from './helpers/fixtures.js';
 
 describeEachEngine('contact centre', (getDatabase) => {
-  let t: TestApp;
-  let smtp: TestSmtpServer;
-  let worker: Worker;
-  let credentials: DemoCredential[];
+  const mailing = useMailingApp(getDatabase, {
+    CIVICDESK_BASE_URL: 'https://report.ashdown.example',
+    CIVICDESK_REFERENCE_PREFIX: 'ASH',
+  });
+  let council: TestCouncil;
+  /** An officer of another body (a parish), who must not find the borough's callers. */
+  let parishClerk: TestStaff;
+  let parishCode: string;
   let agent: TestBrowser;
   let janeId: string;
   let janeReference: string;
   let place: { id: string; lat: number; lon: number };
-  const login = (role: string) => credentials.find((c) => c.role === role)!;
 
   const contactCount = async () =>
     Number(
@@ -38,29 +45,31 @@ describeEachEngine('contact centre', (getDatabase) => {
     );
 
   before(async () => {
-    smtp = await startSmtpServer();
-    credentials = (await seedDemoCouncil(getDatabase().db))!;
+    const { app } = mailing();
     const { db } = getDatabase();
-    await addStaffAccount(db, PARISH_CLERK); // another body's staff
-    t = await buildTestApp(getDatabase(), {
-      env: {
-        SMTP_URL: smtp.url,
-        CIVICDESK_BASE_URL: 'https://report.ashdown.example',
-        CIVICDESK_REFERENCE_PREFIX: 'ASH',
-      },
-      parts: { jobSettings: { pollMs: 20 } },
+    council = await newCouncil(app, {
+      service: { code: 'pothole', name: 'Pothole', questions: POTHOLE_QUESTIONS },
+      staff: ['admin', 'agent', 'team_lead'],
     });
-    worker = t.app.jobs.createWorker(pino({ level: 'silent' }));
-    await worker.start();
+    const parish = await newBody(app, { kind: 'parish' });
+    parishCode = parish.code;
+    parishClerk = await newStaff(app, { role: 'officer', body: parish });
+    // A street in the borough that an agent will find by name.
+    await newStreet(app, {
+      name: 'Mill Lane',
+      locality: 'Test borough',
+      from: [-2.38, 53.45],
+      to: [-2.37, 53.451],
+    });
     // The place an agent will pick from the search: a resident reported a pothole there on the web.
-    const [mill] = await t.app.domain.gazetteer.search('Mill Lane', { limit: 1 });
+    const [mill] = await app.domain.gazetteer.search('Mill Lane', { limit: 1 });
     place = { id: mill!.id, lat: mill!.lat, lon: mill!.lon };
-    const web = await t.app.intake.submit({
+    const web = await app.intake.submit({
       serviceCode: 'pothole',
       lat: place.lat,
       lon: place.lon,
       description: 'Pothole outside the bakery',
-      answers: { danger: 'no', size: 'large' },
+      answers: POTHOLE_ANSWERS,
       reporter: { name: 'Jane Caller', email: 'Jane.Caller@example.org', phone: '0161 496 0123' },
       channel: 'web',
     });
@@ -70,14 +79,8 @@ describeEachEngine('contact centre', (getDatabase) => {
       .select('reporter_contact_id')
       .where('reference', '=', janeReference)
       .executeTakeFirstOrThrow())!.reporter_contact_id!;
-    await smtp.waitFor((m) => m.parsed.subject === `Your report ${janeReference}: Pothole`);
-    agent = new TestBrowser(t.app);
-    await agent.signIn(login('agent').email, login('agent').password);
-  });
-  after(async () => {
-    await worker.stop();
-    await t.close();
-    await smtp.close();
+    await mailing().smtp.waitFor((m) => m.parsed.subject === `Your report ${janeReference}: Pothole`);
+    agent = await signedIn(app, council.staff.agent);
   });
 
   it('finds a caller by name (with a typo), email, phone in another format and not by a stranger’s name', async () => {
@@ -169,7 +172,9 @@ describeEachEngine('contact centre', (getDatabase) => {
     assert.equal(logged.length, 1);
     assert.equal(logged[0]!.kind, 'call');
     assert.equal(logged[0]!.contact_id, janeId);
-    const receipt = await smtp.waitFor((m) => m.parsed.subject === `Your report ${reference}: Pothole`);
+    const receipt = await mailing().smtp.waitFor(
+      (m) => m.parsed.subject === `Your report ${reference}: Pothole`,
+    );
     assert.deepEqual(receipt.envelope.to, ['Jane.Caller@example.org']);
     assert.match(done.body, /Reported pothole: /, 'the call is on the contact page');
     // The receipt is among the emails on the contact page, with whether it went.
@@ -285,8 +290,7 @@ describeEachEngine('contact centre', (getDatabase) => {
   });
 
   it('does not let another body’s staff find or open the contact', async () => {
-    const clerk = new TestBrowser(t.app);
-    await clerk.signIn(PARISH_CLERK.email, PARISH_CLERK.password);
+    const clerk = await signedIn(mailing().app, parishClerk);
     assert.equal((await clerk.get(`/staff/contacts/${janeId}`)).statusCode, 404);
     assert.doesNotMatch((await clerk.get('/staff/contacts?q=Jane+Caller')).body, new RegExp(janeId));
     assert.equal((await clerk.post(`/staff/contacts/${janeId}/report`, {})).statusCode, 404);
@@ -301,12 +305,12 @@ describeEachEngine('contact centre', (getDatabase) => {
   it('lets a team lead merge a second record of the caller, choosing the details to keep', async () => {
     const { db } = getDatabase();
     // A web report under another address nobody has confirmed: a second record of the same person.
-    const web = await t.app.intake.submit({
+    const web = await mailing().app.intake.submit({
       serviceCode: 'pothole',
       lat: place.lat,
       lon: place.lon,
       description: 'Another pothole, further down',
-      answers: { danger: 'no', size: 'small' },
+      answers: { ...POTHOLE_ANSWERS, size: 'small' },
       reporter: { name: 'J Caller', email: 'jane.other@example.net', phone: '07700 900123' },
       channel: 'web',
     });
@@ -323,8 +327,7 @@ describeEachEngine('contact centre', (getDatabase) => {
     assert.equal((await agent.get(`/staff/contacts/${janeId}/merge`)).statusCode, 403);
     assert.equal((await agent.post(`/staff/contacts/${janeId}/merge/${otherId}`, {})).statusCode, 403);
 
-    const lead = new TestBrowser(t.app);
-    await lead.signIn(login('team_lead').email, login('team_lead').password);
+    const lead = await signedIn(mailing().app, council.staff.team_lead);
     assert.match((await lead.get(`/staff/contacts/${janeId}`)).body, /Merge with another record/);
     const found = await lead.get(`/staff/contacts/${janeId}/merge?q=07700900123`);
     assert.equal(found.statusCode, 200);
@@ -384,13 +387,11 @@ describeEachEngine('contact centre', (getDatabase) => {
   });
 
   it('opens the contact to another body’s staff while an admin lets that body work this one’s cases', async () => {
-    const clerk = new TestBrowser(t.app);
-    await clerk.signIn(PARISH_CLERK.email, PARISH_CLERK.password);
-    const admin = new TestBrowser(t.app);
-    await admin.signIn(login('admin').email, login('admin').password);
-    await admin.get('/admin/organisations/little-wickham');
-    const granted = await admin.post('/admin/organisations/little-wickham/case-access', {
-      caseAccess: 'ashdown',
+    const clerk = await signedIn(mailing().app, parishClerk);
+    const admin = await signedIn(mailing().app, council.staff.admin);
+    await admin.get(`/admin/organisations/${parishCode}`);
+    const granted = await admin.post(`/admin/organisations/${parishCode}/case-access`, {
+      caseAccess: council.body.code,
     });
     assert.equal(granted.statusCode, 303);
 
@@ -400,8 +401,8 @@ describeEachEngine('contact centre', (getDatabase) => {
     assert.match(page.body, /Came to the front desk/, 'and the borough’s interactions');
     assert.match((await clerk.get('/staff/contacts?q=Jane+Caller')).body, new RegExp(janeId));
 
-    await admin.get('/admin/organisations/little-wickham');
-    await admin.post('/admin/organisations/little-wickham/case-access', {});
+    await admin.get(`/admin/organisations/${parishCode}`);
+    await admin.post(`/admin/organisations/${parishCode}/case-access`, {});
     assert.equal((await clerk.get(`/staff/contacts/${janeId}`)).statusCode, 404, 'taken away again');
   });
 });
